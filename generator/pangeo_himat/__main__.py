@@ -1,0 +1,3 @@
+from pangeo_himat.cli import main
+
+main()

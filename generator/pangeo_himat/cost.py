@@ -1,0 +1,160 @@
+"""What the cluster costs per hour and per month: running, and in both states of hibernation.
+
+Spot nodes are priced at their cap (max_price, or the on-demand price when it is null): the
+real spot price is lower and changes hourly, so the figure is an upper bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pangeo_himat.catalog import load_catalog
+from pangeo_himat.fit import FitReport
+from pangeo_himat.quantities import memory_mib
+from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
+from pangeo_himat.rules import instance_type
+from pangeo_himat.settings import Settings
+
+HOURS_PER_MONTH = 730
+PRICE_DATE = "2026-11-01"
+# EKS control plane, standard support: USD 0.10 per cluster-hour in every commercial region.
+# Source: https://aws.amazon.com/eks/pricing/
+EKS_CONTROL_PLANE_USD_PER_HOUR = 0.10
+# Public IPv4 addresses: USD 0.005 per address-hour, in use or idle, since 2024-02-01.
+# Source: https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address")
+PUBLIC_IPV4_USD_PER_HOUR = 0.005
+# gp3 storage, USD per GiB-month. Source: https://aws.amazon.com/ebs/pricing/
+GP3_USD_PER_GIB_MONTH = {"us-east-1": 0.08, "us-west-2": 0.08, "eu-west-1": 0.088}
+# Classic Load Balancer (what a Service of type LoadBalancer gets without the AWS Load
+# Balancer Controller), USD per hour. Source: https://aws.amazon.com/elasticloadbalancing/pricing/
+CLASSIC_LB_USD_PER_HOUR = {"us-east-1": 0.025, "us-west-2": 0.025, "eu-west-1": 0.028}
+# A Classic Load Balancer holds one public IPv4 address per zone it serves.
+LB_PUBLIC_IPV4 = 2
+FALLBACK_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One billed item in USD per hour: running, spot hibernated, everything hibernated."""
+
+    item: str
+    running: float
+    hibernated: float
+    hibernated_all: float
+
+
+@dataclass(frozen=True)
+class CostReport:
+    region: str
+    lines: list[CostLine]
+    notes: list[str] = field(default_factory=list)
+
+    def total(self, state: str) -> float:
+        return sum(getattr(line, state) for line in self.lines)
+
+    def as_dict(self) -> dict:
+        states = ("running", "hibernated", "hibernated_all")
+        return {
+            "region": self.region,
+            "price_date": PRICE_DATE,
+            "usd_per_hour": {state: round(self.total(state), 4) for state in states},
+            "usd_per_month": {
+                state: round(self.total(state) * HOURS_PER_MONTH, 2) for state in states
+            },
+            "lines": [line.__dict__ for line in self.lines],
+            "notes": self.notes,
+        }
+
+
+def _regional(table: dict[str, float], region: str, notes: list[str], what: str) -> float:
+    if region in table:
+        return table[region]
+    notes.append(f"no {what} price for {region}; {FALLBACK_REGION}'s is used")
+    return table[FALLBACK_REGION]
+
+
+def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
+    """Hourly costs of every billed item, with the hibernation states side by side."""
+    region = settings["cluster"]["region"]
+    notes: list[str] = []
+    gp3_hour = _regional(GP3_USD_PER_GIB_MONTH, region, notes, "gp3") / HOURS_PER_MONTH
+    stable_name = settings["stable"]["instance_type"]
+    stable_price = instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
+    if stable_price is None:
+        notes.append(f"no on-demand price for {stable_name} in {region}; counted as 0")
+        stable_price = 0.0
+    spot = settings["spot"]
+    od_prices = [
+        instance_type(settings, name).on_demand_usd_per_hour.get(region)
+        for name in spot["instance_types"]
+    ]
+    known = [price for price in od_prices if price is not None]
+    spot_cap = spot["max_price"] if spot["max_price"] is not None else max(known, default=0.0)
+    if spot["max_price"] is None and not known:
+        notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
+    nodes = 0 if settings["hibernate"] else spot["nodes"]
+    jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
+    lines = [
+        CostLine("EKS control plane", *[EKS_CONTROL_PLANE_USD_PER_HOUR] * 3),
+        CostLine(f"Jupyter volume ({jupyter_gib:g} GiB gp3)", *[jupyter_gib * gp3_hour] * 3),
+        CostLine(f"stable node ({stable_name}, on-demand)", stable_price, stable_price, 0.0),
+        CostLine(
+            f"stable root volume ({STABLE_VOLUME_GIB} GiB gp3)",
+            STABLE_VOLUME_GIB * gp3_hour,
+            STABLE_VOLUME_GIB * gp3_hour,
+            0.0,
+        ),
+        CostLine(f"spot nodes ({nodes} x at most {spot_cap:g})", nodes * spot_cap, 0.0, 0.0),
+        CostLine(
+            f"spot root volumes ({nodes} x {spot_volume_gib(fit)} GiB gp3)",
+            nodes * spot_volume_gib(fit) * gp3_hour,
+            0.0,
+            0.0,
+        ),
+        CostLine(
+            f"public IPv4 addresses ({nodes + 1} nodes)",
+            (nodes + 1) * PUBLIC_IPV4_USD_PER_HOUR,
+            PUBLIC_IPV4_USD_PER_HOUR,
+            0.0,
+        ),
+    ]
+    if settings["jupyter"]["expose"] == "loadbalancer":
+        lb = _regional(CLASSIC_LB_USD_PER_HOUR, region, notes, "load balancer")
+        lb += LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR
+        lines.append(CostLine("load balancer (Classic, with its IPv4 addresses)", lb, lb, lb))
+    if settings["hibernate"]:
+        notes.append("hibernate: true renders both nodegroups at 0 nodes")
+    notes.append(
+        "spot nodes are priced at their cap; the market price is usually well below it. "
+        "Data transfer between zones and to the internet is not included."
+    )
+    return CostReport(region, lines, notes)
+
+
+def format_cost(report: CostReport) -> str:
+    """The cost table as the CLI prints it."""
+    width = max(len(line.item) for line in report.lines)
+    rows = [
+        f"{'USD per hour':<{width}}  {'running':>9}  {'hibernate':>9}  {'--all':>9}",
+    ]
+    for line in report.lines:
+        rows.append(
+            f"{line.item:<{width}}  {line.running:9.4f}  {line.hibernated:9.4f}  "
+            f"{line.hibernated_all:9.4f}"
+        )
+    states = ("running", "hibernated", "hibernated_all")
+    rows.append(
+        f"{'total per hour':<{width}}  "
+        + "  ".join(f"{report.total(state):9.4f}" for state in states)
+    )
+    rows.append(
+        f"{'total per month (730 h)':<{width}}  "
+        + "  ".join(f"{report.total(state) * HOURS_PER_MONTH:9.2f}" for state in states)
+    )
+    catalog = load_catalog()
+    rows.append(
+        f"instance prices: {catalog.price_source}, {catalog.price_date}; "
+        f"other prices as of {PRICE_DATE}"
+    )
+    rows.extend(f"note: {note}" for note in report.notes)
+    return "\n".join(rows)

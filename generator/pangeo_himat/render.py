@@ -1,0 +1,47 @@
+"""Settings -> the two rendered documents, and writing them to clusterconfig/<name>/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pangeo_himat import names
+from pangeo_himat.fit import FitReport, checked_fit
+from pangeo_himat.render_cluster import render_cluster_config
+from pangeo_himat.render_values import render_values
+from pangeo_himat.settings import Settings
+from pangeo_himat.writer import WriteResult, to_yaml, write_atomic
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Both documents for one cluster, and the fit they were sized from."""
+
+    cluster_config: dict
+    values: dict
+    fit: FitReport
+
+
+def render_all(settings: Settings) -> Rendered:
+    """Check the fit, then render both documents (raises InputError if nothing fits)."""
+    fit = checked_fit(settings)
+    return Rendered(render_cluster_config(settings, fit), render_values(settings, fit), fit)
+
+
+def output_dir(settings: Settings, root: Path) -> Path:
+    """clusterconfig/<name>/ under the project root."""
+    return root / names.OUTPUT_DIR_NAME / settings["cluster"]["name"]
+
+
+def header(settings: Settings) -> str:
+    return f"# Rendered by `himat render` from {settings.file}; edit the settings, not this file.\n"
+
+
+def write_rendered(settings: Settings, rendered: Rendered, root: Path) -> list[WriteResult]:
+    """Serialise both documents first, then replace each file atomically."""
+    folder = output_dir(settings, root)
+    texts = {
+        folder / names.EKSCTL_FILE: to_yaml(rendered.cluster_config, header(settings)),
+        folder / names.VALUES_FILE: to_yaml(rendered.values, header(settings)),
+    }
+    return [write_atomic(path, text) for path, text in texts.items()]

@@ -1,0 +1,219 @@
+"""Load, validate and complete the settings file.
+
+`values.schema.json` is the single source of truth: it validates the file, supplies every
+default and documents every key. This module only translates schema errors into one line per
+problem (file, line, dotted key path, what is expected) and fills in the defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.yaml_lines import KeyPath, YamlProblem, dotted, load_yaml_with_lines
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+EMBEDDED_DEFAULTS = "<embedded defaults>"
+
+
+def _find_shipped(name: str) -> Path:
+    """A wheel carries the file inside the package; a checkout keeps it at the repo root."""
+    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent.parent / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{name} is missing from the installation")
+
+
+@functools.lru_cache(maxsize=1)
+def settings_schema() -> dict[str, Any]:
+    """The settings JSON Schema (draft 2020-12)."""
+    return json.loads(_find_shipped("values.schema.json").read_text())
+
+
+def default_settings_path() -> Path:
+    """The settings.yaml shipped with the project: the documented defaults."""
+    return _find_shipped("settings.yaml")
+
+
+def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The subschema that describes the value at `path` ({} when the path leaves the schema)."""
+    root = settings_schema()
+    node = schema if schema is not None else root
+    for part in path:
+        node = _resolve(node, root)
+        if isinstance(part, int):
+            node = node.get("items", {})
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return {}
+    return _resolve(node, root)
+
+
+def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """Merge a `$ref` target under the node's own keywords (descriptions and defaults win)."""
+    if "$ref" not in node:
+        return node
+    target = root
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return {**_resolve(target, root), **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
+    """Fill every missing key that has a schema default, recursively, without mutating input."""
+    schema = _resolve(schema, settings_schema())
+    if isinstance(value, dict):
+        result = dict(value)
+        for key, subschema in schema.get("properties", {}).items():
+            subschema = _resolve(subschema, settings_schema())
+            if key not in result and "default" in subschema:
+                result[key] = copy.deepcopy(subschema["default"])
+            if key in result:
+                result[key] = apply_defaults(result[key], subschema)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in result:
+                if key not in schema.get("properties", {}):
+                    result[key] = apply_defaults(result[key], extra)
+        return result
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [apply_defaults(item, schema["items"]) for item in value]
+    return value
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it: strings quoted, YAML's null/true/false spelled so."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return str(value)
+
+
+def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -> list[Problem]:
+    """Turn one jsonschema error into user-facing problems (unknown keys give one each)."""
+    path: KeyPath = tuple(error.absolute_path)
+    where = schema_at(path)
+    expected = where.get("x-expected") or where.get("description", "")
+
+    def problem(at: KeyPath, message: str) -> Problem:
+        line = lines.get(at) or lines.get(at[:-1]) if at else None
+        return Problem(file, line, dotted(at), message)
+
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(where.get("properties", {})))
+        known = set(where.get("properties", {}))
+        extras = [key for key in error.instance if key not in known]
+        return [problem((*path, key), f"unknown key; expected one of: {allowed}") for key in extras]
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        sub = schema_at((*path, missing))
+        hint = sub.get("x-expected") or sub.get("description", "")
+        line = lines.get(path) if path else None
+        return [Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())]
+    if error.validator == "propertyNames":
+        return [problem(path, f"{show(error.instance)} is not an allowed key here")]
+    if error.validator in ("minItems", "uniqueItems", "maxItems"):
+        detail = {
+            "minItems": f"needs at least {error.validator_value} entries",
+            "maxItems": f"takes at most {error.validator_value} entries",
+            "uniqueItems": "has the same entry twice",
+        }[error.validator]
+        return [problem(path, f"{detail}; expected {where.get('description', '')}".rstrip("; "))]
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "maxLength"):
+        return [problem(path, f"{show(error.instance)} is out of range; expected {expected}")]
+    if isinstance(error.instance, dict) and where.get("type") != "object" and "anyOf" not in where:
+        return [problem(path, f"is a mapping; expected {expected}")]
+    return [problem(path, f"{show(error.instance)} is not {expected}".rstrip())]
+
+
+def validate_document(data: Any, file: str, lines: dict[KeyPath, int]) -> list[Problem]:
+    """Schema problems of a parsed settings document, in file order."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        return [
+            Problem(
+                file,
+                1 if data is not None else None,
+                "",
+                f"is {kind}; expected a "
+                "mapping with the keys cluster, stable, spot, workers, jupyter, ...",
+            )
+        ]
+    validator = jsonschema.Draft202012Validator(settings_schema())
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):
+        problems.extend(_schema_problem(error, file, lines))
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.line or 0, p.path))
+
+
+class Settings(dict):
+    """Validated settings with defaults filled in; `lines` maps key paths to file lines."""
+
+    file: str = EMBEDDED_DEFAULTS
+    lines: dict[KeyPath, int]
+
+    def line_of(self, *path: str | int) -> int | None:
+        """The line of a key, or of its nearest written parent (defaults have no line)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        """A Problem located at a key of these settings."""
+        return Problem(self.file, self.line_of(*path), dotted(path), message)
+
+
+def parse_settings(text: str, file: str) -> Settings:
+    """Validate settings text against the schema and fill defaults; raise InputError if bad."""
+    try:
+        data, lines = load_yaml_with_lines(text, file)
+    except YamlProblem as error:
+        raise InputError([error.problem]) from None
+    problems = validate_document(data, file, lines)
+    if problems:
+        raise InputError(problems)
+    settings = Settings(apply_defaults(data, settings_schema()))
+    settings.file = file
+    settings.lines = lines
+    return settings
+
+
+def load_settings(path: Path | str | None) -> Settings:
+    """Read, validate and complete a settings file; None gives the embedded defaults.
+
+    The schema runs first; `rules.check_settings` then adds the checks a schema cannot make.
+    Whether the pods fit is `fit.compute_fit`'s question.
+    """
+    from pangeo_himat.rules import check_settings  # rules needs Settings from this module
+
+    if path is None:
+        settings = Settings(apply_defaults({}, settings_schema()))
+        settings.lines = {}
+    else:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError([Problem(str(path), None, "", "no such file")]) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError([Problem(str(path), None, "", f"cannot be read: {error}")]) from None
+        settings = parse_settings(text, str(path))
+    problems = check_settings(settings)
+    if problems:
+        raise InputError(problems)
+    return settings

@@ -1,0 +1,50 @@
+"""Golden files: the default settings render to exactly these two documents.
+
+After an intended change, regenerate with `HIMAT_UPDATE_GOLDEN=1 make test` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_himat
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def rendered_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = run_himat("render", "-f", "settings.yaml", "--out", str(out), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return out / "clusterconfig" / "himat"
+
+
+@pytest.mark.parametrize("name", ["eksctl.yaml", "values.yaml"])
+def test_default_settings_render_to_the_golden_file(rendered_dir, name):
+    text = (rendered_dir / name).read_text()
+    if os.environ.get("HIMAT_UPDATE_GOLDEN"):
+        (GOLDEN / name).write_text(text)
+    assert text == (GOLDEN / name).read_text()
+
+
+def test_render_twice_reports_unchanged(tmp_path):
+    first = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
+    second = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
+    assert first.stdout.count("created") == 2
+    assert second.stdout.count("unchanged") == 2
+    assert sorted(p.name for p in tmp_path.joinpath("clusterconfig", "himat").iterdir()) == [
+        "eksctl.yaml",
+        "values.yaml",
+    ]
+
+
+def test_render_reports_changed_lines(tmp_path):
+    run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text((ROOT / "settings.yaml").read_text().replace("nodes: 3", "nodes: 4"))
+    result = run_himat("render", "-f", str(settings), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "updated" in result.stdout and "lines changed" in result.stdout

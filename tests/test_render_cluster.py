@@ -1,0 +1,169 @@
+"""The rendered ClusterConfig: valid for eksctl, and right where a schema cannot tell."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from conftest import write_settings
+
+from pangeo_himat import names
+from pangeo_himat.render import render_all
+from pangeo_himat.settings import load_settings
+
+VARIANTS = {
+    "defaults": {},
+    "hibernating": {"hibernate": True},
+    "one-spot-type": {"spot.instance_types": ["m5.xlarge"]},
+    "no-max-price": {"spot.max_price": None},
+    "eu-west-1-spread": {
+        "cluster.region": "eu-west-1",
+        "cluster.zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "spot.spread_zones": True,
+    },
+    "us-east-1-big-stable": {
+        "cluster.region": "us-east-1",
+        "cluster.zones": ["us-east-1c", "us-east-1d"],
+        "stable.instance_type": "m5.2xlarge",
+        "cluster.kubernetes_version": "1.35",
+    },
+    "auto-split": {"workers.cpu": "auto", "workers.memory": "auto", "workers.per_node": 4},
+    "memory-heavy": {
+        "spot.instance_types": ["r5.2xlarge", "r6i.2xlarge"],
+        "workers.count": 10,
+        "workers.memory": "12Gi",
+        "workers.cpu": "1",
+    },
+    "one-bucket": {"data.buckets": [{"name": "himat-scratch", "access": "readwrite"}]},
+    "three-buckets": {
+        "data.buckets": [
+            {"name": "himat-scratch", "access": "readwrite"},
+            {"name": "its-live-data", "access": "read"},
+            {"name": "himat.results.2026", "access": "readwrite"},
+        ]
+    },
+    "load-balancer": {"jupyter.expose": "loadbalancer", "jupyter.allowed_cidrs": ["192.0.2.0/24"]},
+    "compute-heavy": {
+        "spot.instance_types": ["c5.2xlarge", "c6i.2xlarge"],
+        "workers.processes": 2,
+        "workers.threads": 2,
+        "workers.memory": "3000Mi",
+        "workers.cpu": "1",
+    },
+    "no-spot-nodes": {"spot.nodes": 0, "cluster.kubernetes_version": "1.32"},
+    "custom-type": {
+        "stable.instance_type": "m8g.xlarge",
+        "custom_instance_types": {
+            "m8g.xlarge": {"vcpu": 4, "memory": "16Gi", "max_enis": 4, "ipv4_per_eni": 15}
+        },
+    },
+}
+
+
+@pytest.fixture(params=sorted(VARIANTS), scope="module")
+def rendered(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    settings = load_settings(write_settings(folder, VARIANTS[request.param]))
+    return request.param, settings, render_all(settings)
+
+
+def test_cluster_config_is_valid_for_eksctl(rendered, eksctl_schema):
+    _, _, result = rendered
+    jsonschema.Draft7Validator(eksctl_schema).validate(result.cluster_config)
+
+
+def test_spot_group_is_unmanaged_all_spot_with_price_cap(rendered):
+    _, settings, result = rendered
+    config = result.cluster_config
+    assert [group["name"] for group in config["nodeGroups"]] == [names.SPOT_NODEGROUP]
+    assert names.SPOT_NODEGROUP not in [g["name"] for g in config["managedNodeGroups"]]
+    distribution = config["nodeGroups"][0]["instancesDistribution"]
+    assert distribution["onDemandBaseCapacity"] == 0
+    assert distribution["onDemandPercentageAboveBaseCapacity"] == 0
+    assert distribution["instanceTypes"] == settings["spot"]["instance_types"]
+    assert distribution["spotAllocationStrategy"] in (
+        "price-capacity-optimized",
+        "capacity-optimized",
+    )
+    assert distribution["capacityRebalance"] is True
+    if settings["spot"]["max_price"] is None:
+        assert "maxPrice" not in distribution  # eksctl then caps at the on-demand price
+    else:
+        assert distribution["maxPrice"] == settings["spot"]["max_price"]
+
+
+def test_stable_group_is_one_on_demand_node_in_the_first_zone(rendered):
+    _, settings, result = rendered
+    (stable,) = result.cluster_config["managedNodeGroups"]
+    assert stable["availabilityZones"] == [settings["cluster"]["zones"][0]]
+    assert (stable["minSize"], stable["maxSize"]) == (0, 1)
+    assert stable["desiredCapacity"] == (0 if settings["hibernate"] else 1)
+    assert "spot" not in stable and "instancesDistribution" not in stable
+
+
+def test_spot_zones_follow_spread_zones(rendered):
+    _, settings, result = rendered
+    spot = result.cluster_config["nodeGroups"][0]
+    zones = settings["cluster"]["zones"]
+    assert spot["availabilityZones"] == (zones if settings["spot"]["spread_zones"] else zones[:1])
+    expected = 0 if settings["hibernate"] else settings["spot"]["nodes"]
+    assert spot["desiredCapacity"] == expected
+    assert (spot["minSize"], spot["maxSize"]) == (0, settings["spot"]["max_nodes"])
+
+
+def test_oidc_and_ebs_csi_addon_with_its_policy(rendered):
+    _, _, result = rendered
+    config = result.cluster_config
+    assert config["iam"]["withOIDC"] is True
+    addons = {addon["name"]: addon for addon in config["addons"]}
+    assert addons["aws-ebs-csi-driver"]["wellKnownPolicies"] == {"ebsCSIController": True}
+    assert '"enableNetworkPolicy": "true"' in addons["vpc-cni"]["configurationValues"]
+    assert {"coredns", "kube-proxy", "eks-pod-identity-agent"} <= set(addons)
+
+
+def test_labels_taint_and_autoscaler_tags_agree(rendered):
+    _, settings, result = rendered
+    spot = result.cluster_config["nodeGroups"][0]
+    (stable,) = result.cluster_config["managedNodeGroups"]
+    label_key, label_value = names.WORKER_LABEL
+    assert spot["labels"] == {label_key: label_value}
+    assert spot["taints"] == [names.WORKER_TAINT]
+    tags = spot["tags"]
+    prefix = "k8s.io/cluster-autoscaler"
+    assert tags[f"{prefix}/node-template/label/{label_key}"] == label_value
+    taint = names.WORKER_TAINT
+    assert tags[f"{prefix}/node-template/taint/{taint['key']}"] == (
+        f"{taint['value']}:{taint['effect']}"
+    )
+    assert tags[f"{prefix}/{settings['cluster']['name']}"] == "owned"
+    assert spot["propagateASGTags"] is True
+    assert stable["labels"] == dict([names.CORE_LABEL, names.SCHEDULER_LABEL])
+    assert "taints" not in stable
+
+
+def test_cost_tags_on_cluster_and_both_nodegroups(rendered):
+    _, settings, result = rendered
+    config = result.cluster_config
+    for tagged in (config["metadata"], config["nodeGroups"][0], config["managedNodeGroups"][0]):
+        assert settings["cluster"]["tags"].items() <= tagged["tags"].items()
+
+
+def test_pods_cannot_reach_node_credentials(rendered):
+    _, _, result = rendered
+    groups = result.cluster_config["nodeGroups"] + result.cluster_config["managedNodeGroups"]
+    for group in groups:
+        assert group["disablePodIMDS"] is True
+        assert group["disableIMDSv1"] is True
+        assert group["volumeEncrypted"] is True
+
+
+def test_version_is_a_string(rendered):
+    _, settings, result = rendered
+    assert result.cluster_config["metadata"]["version"] == settings["cluster"]["kubernetes_version"]
+    assert isinstance(result.cluster_config["metadata"]["version"], str)
+
+
+def test_spot_volume_holds_every_workers_spill(rendered):
+    _, _, result = rendered
+    spot = result.cluster_config["nodeGroups"][0]
+    spill_gib = int(result.values["worker"]["spillSizeLimit"].removesuffix("Gi"))
+    assert spot["volumeSize"] >= result.fit.workers_per_node * spill_gib + 20
