@@ -7,7 +7,6 @@ import json
 import jsonschema
 import pytest
 from conftest import write_settings
-
 from pangeo_himat import names
 from pangeo_himat.data_access import READWRITE_OBJECT_ACTIONS
 from pangeo_himat.render import render_all
@@ -76,7 +75,10 @@ def test_govcloud_buckets_use_their_partition(tmp_path):
     _, rendered = render_with(
         tmp_path,
         BUCKETS[1],
-        **{"cluster.region": "us-gov-west-1", "cluster.zones": ["us-gov-west-1a", "us-gov-west-1b"]},
+        **{
+            "cluster.region": "us-gov-west-1",
+            "cluster.zones": ["us-gov-west-1a", "us-gov-west-1b"],
+        },
     )
     (association,) = rendered.cluster_config["iam"]["podIdentityAssociations"]
     resources = {r for s in association["permissionPolicy"]["Statement"] for r in s["Resource"]}

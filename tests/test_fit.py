@@ -7,7 +7,6 @@ import json
 import pytest
 from click.testing import CliRunner
 from conftest import write_settings
-
 from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cli import cli
 from pangeo_himat.fit import compute_fit, kube_reserved_cpu_millicores, node_shape

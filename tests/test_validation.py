@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, run_himat
-
 from pangeo_himat.cli import cli
 
 BAD = sorted((Path(__file__).parent / "fixtures" / "bad").glob("*.yaml"))
@@ -25,8 +24,12 @@ def expected_path(fixture: Path) -> str:
 def test_bad_settings_exit_2_name_the_key_and_write_nothing(fixture, verb, tmp_path):
     settings = tmp_path / fixture.name
     shutil.copy(fixture, settings)
-    result = CliRunner().invoke(cli, [verb, "-f", str(settings), "--out", str(tmp_path)]
-                                if verb == "render" else [verb, "-f", str(settings)])
+    result = CliRunner().invoke(
+        cli,
+        [verb, "-f", str(settings), "--out", str(tmp_path)]
+        if verb == "render"
+        else [verb, "-f", str(settings)],
+    )
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
@@ -59,8 +62,13 @@ def test_every_problem_is_reported_at_once(tmp_path):
     result = CliRunner().invoke(cli, ["validate", "-f", str(settings)])
     assert result.exit_code == 2
     paths = [line.split(" ")[1].rstrip(":") for line in result.stderr.strip().splitlines()]
-    assert paths == ["cluster.name", "cluster.zones", "workers.cpu", "workers.memory",
-                     "workers.colour"]
+    assert paths == [
+        "cluster.name",
+        "cluster.zones",
+        "workers.cpu",
+        "workers.memory",
+        "workers.colour",
+    ]
 
 
 def test_unquoted_version_number_gets_a_quoting_hint(tmp_path):

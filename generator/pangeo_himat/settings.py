@@ -10,13 +10,19 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.yaml_lines import KeyPath, YamlProblem, dotted, load_yaml_with_lines
+
+# jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
+# Jupyter) compiles a grammar at import, ~1.2 s of every `himat` call on a 2-core machine. The
+# settings schema uses no `format`, so keep jsonschema from loading it (unless already loaded).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+import jsonschema  # noqa: E402
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EMBEDDED_DEFAULTS = "<embedded defaults>"
