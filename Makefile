@@ -27,7 +27,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,local]'
-	touch $@
+	touch $@ $(VENV)/.local $(VENV)/.base
+
+$(VENV)/.local: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[local]'
+	@touch $@ $(VENV)/.base
 
 $(VENV)/.base: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +75,14 @@ fit: $(VENV)/.base ## what fits on the chosen machines
 
 cost: $(VENV)/.base ## USD per hour and month, running and hibernated
 	$(HIMAT) cost -f $(SETTINGS)
+
+local: $(VENV)/.local ## JupyterLab + Dask on 127.0.0.1 from the settings (WORKERS=N, PORT=P)
+	$(HIMAT) local -f $(SETTINGS) $(if $(WORKERS),--workers $(WORKERS),) $(if $(PORT),--port $(PORT),)
+
+image: ## IMAGE=registry/name:tag: build docker/ and push it
+	@test -n "$(IMAGE)" || { echo "usage: make image IMAGE=registry/name:tag" >&2; exit 2; }
+	docker build -t $(IMAGE) docker
+	docker push $(IMAGE)
 
 import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml
 	$(HIMAT) import-tfvars $(TFVARS) -o $(SETTINGS)

@@ -1,0 +1,50 @@
+"""The instance catalog shipped with the package (built by scripts/build_catalog.py)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """The figures of one EC2 instance type that the fit model and cost need."""
+
+    name: str
+    vcpu: int
+    memory_mib: int
+    max_enis: int
+    ipv4_per_eni: int
+    architecture: str
+    on_demand_usd_per_hour: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Instance types by name, with where their figures and prices come from."""
+
+    types: dict[str, InstanceType]
+    price_date: str
+    price_source: str
+    instance_source: str
+
+    def get(self, name: str) -> InstanceType | None:
+        return self.types.get(name)
+
+    def price(self, name: str, region: str) -> float | None:
+        instance = self.types.get(name)
+        return None if instance is None else instance.on_demand_usd_per_hour.get(region)
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """Read data/instances.json once per process."""
+    text = resources.files("pangeo_himat").joinpath("data/instances.json").read_text()
+    data = json.loads(text)
+    types = {
+        name: InstanceType(name=name, **figures) for name, figures in data["instance_types"].items()
+    }
+    prices = data["prices"]
+    return Catalog(types, prices["date"], prices["source"], data["instance_source"])

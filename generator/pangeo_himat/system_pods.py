@@ -1,0 +1,103 @@
+"""Requests of the cluster's own pods, which the fit model subtracts before placing ours.
+
+Placement: `every_node` DaemonSets run on the stable and the spot nodes; `stable` pods can only
+land on the stable node (the spot nodes are tainted for Dask workers); `spot` pods run on spot
+nodes only. A component that requests nothing is listed with 0 so the table stays complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SystemPod:
+    """One system workload: where it runs, how many replicas, and what each requests."""
+
+    name: str
+    placement: str
+    replicas: int
+    cpu_millicores: int
+    memory_mib: int
+    source: str
+
+
+SYSTEM_PODS: tuple[SystemPod, ...] = (
+    # aws-node container requests 25m; the network policy agent container requests nothing.
+    SystemPod(
+        "aws-node (vpc-cni)",
+        "every_node",
+        1,
+        25,
+        0,
+        "aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml (resources.requests.cpu)",
+    ),
+    SystemPod(
+        "kube-proxy",
+        "every_node",
+        1,
+        100,
+        0,
+        "EKS kube-proxy add-on DaemonSet (resources.requests.cpu: 100m)",
+    ),
+    # ebs-plugin, node-driver-registrar and liveness-probe: 10m / 40Mi each.
+    SystemPod(
+        "ebs-csi-node",
+        "every_node",
+        1,
+        30,
+        120,
+        "kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml "
+        "(node.resources and sidecars.*.resources)",
+    ),
+    SystemPod(
+        "eks-pod-identity-agent",
+        "every_node",
+        1,
+        0,
+        0,
+        "aws/eks-charts stable/eks-pod-identity-agent/values.yaml (resources: {})",
+    ),
+    SystemPod(
+        "coredns",
+        "stable",
+        2,
+        100,
+        70,
+        "EKS CoreDNS add-on Deployment (requests cpu 100m, memory 70Mi; 2 replicas)",
+    ),
+    # ebs-plugin, csi-provisioner, csi-attacher, csi-snapshotter, csi-resizer, liveness-probe.
+    SystemPod(
+        "ebs-csi-controller",
+        "stable",
+        2,
+        60,
+        240,
+        "kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml "
+        "(controller.resources and sidecars.*.resources: 10m / 40Mi per container)",
+    ),
+    # We install the termination handler ourselves and set its requests (himat install).
+    SystemPod(
+        "aws-node-termination-handler",
+        "spot",
+        1,
+        50,
+        64,
+        "pangeo_himat.lifecycle install values (resources.requests)",
+    ),
+)
+
+
+def pods_on(placement: str) -> list[SystemPod]:
+    """The system pods that land on a node of this role (`stable` or `spot`)."""
+    return [pod for pod in SYSTEM_PODS if pod.placement in ("every_node", placement)]
+
+
+def requests_on(placement: str) -> tuple[int, int, int]:
+    """Total (CPU millicores, memory MiB, pod count) the system pods take on one node."""
+    pods = pods_on(placement)
+    return (
+        sum(pod.cpu_millicores * pod.replicas for pod in pods),
+        sum(pod.memory_mib * pod.replicas for pod in pods),
+        sum(pod.replicas for pod in pods),
+    )
