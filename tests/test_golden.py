@@ -33,8 +33,9 @@ def test_default_settings_render_to_the_golden_file(rendered_dir, name):
 def test_render_twice_reports_unchanged(tmp_path):
     first = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
     second = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
-    assert first.stdout.count("created") == 2
-    assert second.stdout.count("unchanged") == 2
+    statuses = [line.split()[0] for line in first.stdout.splitlines()[:2]]
+    assert statuses == ["created", "created"]
+    assert [line.split()[0] for line in second.stdout.splitlines()[:2]] == ["unchanged"] * 2
     assert sorted(p.name for p in tmp_path.joinpath("clusterconfig", "himat").iterdir()) == [
         "eksctl.yaml",
         "values.yaml",
