@@ -1,0 +1,364 @@
+"""charts/pangeo-himat rendered by real helm 4 and helm 3, checked by real validators."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from conftest import ROOT, write_settings
+from pangeo_himat import names
+from pangeo_himat.render import render_all
+from pangeo_himat.settings import load_settings
+
+CHART = ROOT / "charts" / "pangeo-himat"
+VALUES = Path(__file__).parent / "values"
+HELMS = {
+    "helm4": Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm")),
+    "helm3": Path(os.environ.get("HIMAT_HELM3", ROOT / ".tools" / "helm3" / "helm")),
+}
+CHECKOV = Path(os.environ.get("HIMAT_CHECKOV", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
+KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
+
+
+def helm(version: str) -> Path:
+    path = HELMS[version]
+    if not path.exists():
+        pytest.skip(f"{version} is not installed at {path}; `make tools` installs it")
+    return path
+
+
+def rendered_values_file(folder: Path, changes: dict) -> Path:
+    values = render_all(load_settings(write_settings(folder, changes))).values
+    path = folder / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+@pytest.fixture(scope="module")
+def values_files(tmp_path_factory) -> dict[str, Path | None]:
+    """Chart defaults, an exhaustive file, and what `himat render` writes for three settings."""
+    files: dict[str, Path | None] = {"defaults": None, "exhaustive": VALUES / "exhaustive.yaml"}
+    for name, changes in {
+        "rendered-default": {},
+        "rendered-buckets-lb": {
+            "data.buckets": [{"name": "himat-scratch", "access": "readwrite"}],
+            "jupyter.expose": "loadbalancer",
+            "jupyter.allowed_cidrs": ["192.0.2.0/24"],
+        },
+        "rendered-hibernating": {"hibernate": True, "workers.processes": 2},
+    }.items():
+        files[name] = rendered_values_file(tmp_path_factory.mktemp(name), changes)
+    return files
+
+
+_CACHE: dict[tuple[str, str], list[dict]] = {}
+
+
+def template(version: str, values: Path | None, release: str = "himat") -> list[dict]:
+    key = (version, f"{values}:{release}")
+    if key not in _CACHE:
+        argv = [str(helm(version)), "template", release, str(CHART), "-n", "himat"]
+        if values is not None:
+            argv += ["-f", str(values)]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        _CACHE[key] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return _CACHE[key]
+
+
+def pod_specs(documents: list[dict]) -> dict[str, dict]:
+    specs = {}
+    for doc in documents:
+        if doc["kind"] == "Pod":
+            specs[f"Pod/{doc['metadata']['name']}"] = doc["spec"]
+        elif "template" in doc.get("spec", {}):
+            specs[f"{doc['kind']}/{doc['metadata']['name']}"] = doc["spec"]["template"]["spec"]
+    return specs
+
+
+def of_kind(documents: list[dict], kind: str) -> list[dict]:
+    return [doc for doc in documents if doc["kind"] == kind]
+
+
+VALUE_SETS = [
+    "defaults",
+    "exhaustive",
+    "rendered-default",
+    "rendered-buckets-lb",
+    "rendered-hibernating",
+]
+
+
+@pytest.mark.parametrize("version", sorted(HELMS))
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_helm_lint_strict_passes(version, value_set, values_files):
+    argv = [str(helm(version)), "lint", "--strict", str(CHART)]
+    if values_files[value_set] is not None:
+        argv += ["-f", str(values_files[value_set])]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("version", sorted(HELMS))
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_manifests_are_valid_kubernetes(version, value_set, values_files):
+    documents = template(version, values_files[value_set])
+    assert {doc["kind"] for doc in documents} >= {"Deployment", "Service", "Secret"}
+    for kubernetes_version in KUBERNETES_VERSIONS:
+        for doc in documents:
+            kubernetes_validate.validate(doc, kubernetes_version, strict=True)
+
+
+@pytest.mark.parametrize("value_set", ["defaults", "exhaustive"])
+def test_checkov_finds_nothing_and_every_skip_has_a_reason(value_set, values_files, tmp_path):
+    if not CHECKOV.exists():
+        pytest.skip(f"checkov is not installed at {CHECKOV}; `make tools` installs it")
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    documents = template("helm4", values_files[value_set])
+    (manifests / "chart.yaml").write_text(yaml.safe_dump_all(documents))
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "-d",
+            str(manifests),
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(result.stdout)
+    summary = report["summary"]
+    assert summary["resource_count"] >= len(documents)  # containers count as resources too
+    assert summary["passed"] > 100, summary
+    assert summary["failed"] == 0, [
+        (c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]
+    ]
+    for skipped in report["results"]["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 20, skipped
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"worker": {"replicas": "many"}}, "worker.replicas"),
+        ({"worker": {"replicas": -1}}, "worker.replicas"),
+        ({"jupyter": {"service": {"type": "LoadBalancer"}}}, "jupyter.service"),
+        ({"jupyter": {"service": {"type": "NodePort"}}}, "jupyter.service.type"),
+        ({"image": {"tag": "latest"}}, "image.tag"),
+    ],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "negative-replicas",
+        "lb-without-ranges",
+        "nodeport",
+        "latest-tag",
+    ],
+)
+@pytest.mark.parametrize("version", sorted(HELMS))
+def test_bad_values_fail_with_the_schemas_message(version, values, where, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(values))
+    result = subprocess.run(
+        [str(helm(version)), "template", "himat", str(CHART), "-f", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+    # helm 3 names the key as jupyter.service.type, helm 4 as '/jupyter/service/type'
+    assert where in result.stderr or "/" + where.replace(".", "/") in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_scheduler_port_never_leaves_the_cluster(value_set, values_files):
+    for service in of_kind(template("helm4", values_files[value_set]), "Service"):
+        ports = {port["port"] for port in service["spec"]["ports"]}
+        if service["spec"].get("type", "ClusterIP") in ("LoadBalancer", "NodePort"):
+            assert names.SCHEDULER_PORT not in ports
+            assert service["spec"]["loadBalancerSourceRanges"]
+            assert service["metadata"]["name"].endswith("-jupyter")
+
+
+def test_notebooks_survive_uninstall(values_files):
+    documents = template("helm4", values_files["exhaustive"])
+    (claim,) = of_kind(documents, "PersistentVolumeClaim")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    (storage_class,) = of_kind(documents, "StorageClass")
+    assert storage_class["reclaimPolicy"] == "Retain"
+    assert storage_class["provisioner"] == "ebs.csi.aws.com"
+    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert storage_class["allowVolumeExpansion"] is True
+    expression = storage_class["allowedTopologies"][0]["matchLabelExpressions"][0]
+    assert expression["values"] == ["eu-west-1b"]
+    assert claim["spec"]["storageClassName"] == storage_class["metadata"]["name"]
+    (jupyter,) = [d for d in of_kind(documents, "Deployment") if "jupyter" in d["metadata"]["name"]]
+    assert jupyter["spec"]["strategy"]["type"] == "Recreate"
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_placement_follows_the_nodegroup_labels_and_taint(value_set, values_files):
+    worker_key, worker_value = names.WORKER_LABEL
+    for name, spec in pod_specs(template("helm4", values_files[value_set])).items():
+        tolerates_spot = any(
+            t["key"] == names.WORKER_TAINT["key"] for t in spec.get("tolerations", [])
+        )
+        if name.endswith("-worker"):
+            assert spec["nodeSelector"] == {worker_key: worker_value}
+            assert tolerates_spot
+        else:
+            assert not tolerates_spot, name
+            assert (
+                worker_key not in spec["nodeSelector"]
+                or name.endswith("-scheduler")
+                or (name.startswith("Pod/"))
+            )
+            expected = (
+                dict([names.CORE_LABEL]) if "jupyter" in name else dict([names.SCHEDULER_LABEL])
+            )
+            assert spec["nodeSelector"] == expected, name
+
+
+def test_jupyter_token_comes_from_a_secret_and_is_kept(values_files):
+    documents = template("helm4", values_files["defaults"])
+    (secret,) = of_kind(documents, "Secret")
+    assert secret["metadata"]["name"] == names.token_secret("himat")
+    assert len(secret["data"]["token"]) >= 48
+    (jupyter,) = [
+        d
+        for d in of_kind(documents, "Deployment")
+        if d["metadata"]["name"] == names.jupyter_service("himat")
+    ]
+    spec = jupyter["spec"]["template"]["spec"]
+    assert {
+        "name": "token",
+        "secret": {
+            "secretName": secret["metadata"]["name"],
+            "items": [{"key": "token", "path": "token"}],
+        },
+    } in spec["volumes"]
+    container = spec["containers"][0]
+    for env in container["env"]:
+        assert "token" not in env["name"].lower() or "valueFrom" in env
+    (config,) = of_kind(documents, "ConfigMap")
+    script = config["data"]["jupyter_server_config.py"]
+    assert "IdentityProvider.token" in script and secret["data"]["token"] not in script
+    source = (CHART / "templates" / "jupyter" / "secret.yaml").read_text()
+    assert "lookup" in source and "helm.sh/resource-policy: keep" in source
+
+
+def test_jupyter_finds_the_scheduler_and_its_dashboard(values_files):
+    documents = template("helm4", values_files["rendered-default"])
+    (jupyter,) = [
+        d
+        for d in of_kind(documents, "Deployment")
+        if d["metadata"]["name"] == names.jupyter_service("himat")
+    ]
+    env = {
+        e["name"]: e.get("value")
+        for e in jupyter["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    scheduler = names.scheduler_service("himat")
+    assert env["DASK_SCHEDULER_ADDRESS"] == f"tcp://{scheduler}:8786"
+    assert env["DASK_DISTRIBUTED__DASHBOARD__LINK"] == f"/proxy/{scheduler}:8787/status"
+    (config,) = of_kind(documents, "ConfigMap")
+    assert f'"{scheduler}"' in config["data"]["jupyter_server_config.py"]
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_every_pod_and_container_is_locked_down(value_set, values_files):
+    for name, spec in pod_specs(template("helm4", values_files[value_set])).items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert spec["automountServiceAccountToken"] is False, name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"]["drop"] == ["ALL"]
+            assert context["readOnlyRootFilesystem"] is True
+            assert container["resources"]["requests"] == container["resources"]["limits"]
+            if not name.startswith("Pod/"):
+                assert "livenessProbe" in container and "readinessProbe" in container, name
+
+
+def test_user_service_account_for_jupyter_and_workers_only(values_files):
+    documents = template("helm4", values_files["rendered-buckets-lb"])
+    user = names.user_service_account("himat")
+    for name, spec in pod_specs(documents).items():
+        uses_user = spec["serviceAccountName"] == user
+        assert uses_user == (name.endswith("-jupyter") or name.endswith("-worker")), name
+    worker = next(s for n, s in pod_specs(documents).items() if n.endswith("-worker"))
+    env = {e["name"]: e.get("value") for e in worker["containers"][0]["env"]}
+    assert env["HIMAT_SCRATCH_BUCKET"] == "himat-scratch"
+
+
+def test_workers_stay_under_their_limit_and_retire_on_eviction(values_files):
+    documents = template("helm4", values_files["rendered-hibernating"])
+    (worker,) = [
+        d for d in of_kind(documents, "Deployment") if d["metadata"]["name"].endswith("-worker")
+    ]
+    assert worker["spec"]["replicas"] == 0
+    spec = worker["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    args = container["command"]
+    processes = int(args[args.index("--nworkers") + 1])
+    assert processes == 2
+    limit_mib = int(args[args.index("--memory-limit") + 1].removesuffix("MiB"))
+    container_mib = int(container["resources"]["limits"]["memory"].removesuffix("Mi"))
+    assert processes * limit_mib < container_mib
+    assert spec["terminationGracePeriodSeconds"] < 120
+    assert "retire_workers" in container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    scratch = next(v for v in spec["volumes"] if v["name"] == "scratch")
+    assert scratch["emptyDir"]["sizeLimit"]
+
+
+def test_two_releases_in_one_namespace_do_not_collide(values_files):
+    first = template("helm4", values_files["defaults"], release="alpha")
+    second = template("helm4", values_files["defaults"], release="beta")
+    for doc in first:
+        twin = {(d["kind"], d["metadata"]["name"]) for d in second}
+        assert (doc["kind"], doc["metadata"]["name"]) not in twin
+
+
+def test_install_dry_run_with_rendered_values(values_files):
+    result = subprocess.run(
+        [
+            str(helm("helm4")),
+            "install",
+            "himat",
+            str(CHART),
+            "-n",
+            "himat",
+            "--dry-run=client",
+            "-f",
+            str(values_files["rendered-default"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kubectl port-forward" in result.stdout  # NOTES.txt
+
+
+def test_helm_is_real():
+    assert shutil.which(str(helm("helm4")))
+    output = subprocess.run(
+        [str(helm("helm4")), "version", "--short"], capture_output=True, text=True
+    ).stdout
+    assert output.startswith("v4.")
