@@ -181,8 +181,8 @@ def import_tfvars_command(tfvars: Path, output: Path | None, force: bool) -> Non
     click.echo(str(write_atomic(output, text)))
 
 
-def _add_optional_commands() -> None:
-    """Local mode and the lifecycle verbs live in their own modules."""
+def _add_commands_from_other_modules() -> None:
+    """Local mode and the lifecycle verbs live in their own modules, which import this one."""
     from pangeo_himat.lifecycle_cli import lifecycle_commands
     from pangeo_himat.local import local_command
 
@@ -193,8 +193,5 @@ def _add_optional_commands() -> None:
 
 def main() -> None:
     """Console entry point."""
-    try:
-        _add_optional_commands()
-    except ImportError:  # pragma: no cover - only while a part is being built
-        pass
+    _add_commands_from_other_modules()
     cli(prog_name="himat")

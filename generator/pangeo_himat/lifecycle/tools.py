@@ -1,0 +1,132 @@
+"""Preflight: the command-line tools a verb needs, new enough, found before anything runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from pangeo_himat.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool, the oldest version we accept, how to ask its version, and where to get it."""
+
+    name: str
+    minimum: tuple[int, ...]
+    version_argv: tuple[str, ...]
+    install_hint: str
+    why: str
+
+
+TOOLS = {
+    # eksctl 0.200 knows AL2023 nodegroups and podIdentityAssociations with inline policies.
+    "eksctl": Tool(
+        "eksctl",
+        (0, 200),
+        ("version",),
+        "https://eksctl.io/installation/",
+        "creates and scales the cluster",
+    ),
+    "helm": Tool(
+        "helm",
+        (3, 14),
+        ("version", "--short"),
+        "https://helm.sh/docs/intro/install/",
+        "installs the chart",
+    ),
+    "kubectl": Tool(
+        "kubectl",
+        (1, 31),
+        ("version", "--client", "-o", "json"),
+        "https://kubernetes.io/docs/tasks/tools/",
+        "talks to the cluster",
+    ),
+    "aws": Tool(
+        "aws",
+        (2, 0),
+        ("--version",),
+        "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+        "checks credentials and deletes kept volumes",
+    ),
+}
+
+
+def parse_version(name: str, output: str) -> tuple[int, ...] | None:
+    """The version a tool printed, as numbers (kubectl prints JSON, the others text)."""
+    if name == "kubectl":
+        try:
+            text = json.loads(output)["clientVersion"]["gitVersion"]
+        except (ValueError, KeyError):
+            return None
+    else:
+        text = output
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else None
+
+
+def check_tools(names: list[str]) -> list[Problem]:
+    """One problem per tool that is missing or too old, each with where to get it."""
+    problems = []
+    for name in names:
+        tool = TOOLS[name]
+        path = shutil.which(name)
+        if path is None:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"not found on PATH; it {tool.why}. Install it: {tool.install_hint}",
+                )
+            )
+            continue
+        result = subprocess.run(
+            [path, *tool.version_argv], capture_output=True, text=True, timeout=60
+        )
+        version = parse_version(name, result.stdout + result.stderr)
+        if version is None or version < tool.minimum:
+            shown = ".".join(map(str, version)) if version else "unknown"
+            wanted = ".".join(map(str, tool.minimum))
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"version {shown} is older than {wanted}; update it: {tool.install_hint}",
+                )
+            )
+    return problems
+
+
+def check_credentials() -> list[Problem]:
+    """AWS credentials must work before anything is created or deleted."""
+    result = subprocess.run(
+        ["aws", "sts", "get-caller-identity", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no answer"])[-1]
+        return [
+            Problem(
+                "aws",
+                None,
+                "",
+                f"no working AWS credentials ({detail}); run `aws configure` or set AWS_PROFILE",
+            )
+        ]
+    return []
+
+
+def preflight(names: list[str], credentials: bool) -> None:
+    """Raise InputError (exit 2) listing every missing tool, old version or credential."""
+    problems = check_tools(names)
+    if not problems and credentials:
+        problems = check_credentials()
+    if problems:
+        raise InputError(problems)
