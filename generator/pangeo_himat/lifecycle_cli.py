@@ -17,7 +17,11 @@ from pangeo_himat.cli import read_settings, reports_input_errors, settings_optio
 from pangeo_himat.cost import estimate_cost
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import plans
-from pangeo_himat.lifecycle.connect import connect_forward, load_balancer_host
+from pangeo_himat.lifecycle.connect import (
+    connect_forward,
+    load_balancer_host,
+    load_balancer_query,
+)
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepFailed, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.tools import preflight
@@ -271,7 +275,11 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
 def connect(settings_path: Path | None, dry_run: bool) -> None:
     """Port-forward Jupyter and the Dask dashboard to 127.0.0.1 (Ctrl-C stops both)."""
     settings, _ = prepare(settings_path, ["kubectl"], dry_run, credentials=False)
+    target = Target.of(settings)
     if settings["jupyter"]["expose"] == "loadbalancer":
+        if dry_run:
+            print_plan([Step("load balancer address", load_balancer_query(target))])
+            return
         for line in urls(settings):
             click.echo(line)
         return

@@ -64,19 +64,22 @@ def read_token(target: Target) -> str | None:
     return base64.b64decode(result.stdout.strip()).decode()
 
 
-def load_balancer_host(target: Target) -> str | None:
-    result = observe(
-        [
-            "kubectl",
-            "get",
-            "service",
-            names.jupyter_service(target.cluster),
-            "-n",
-            target.namespace,
-            "-o",
-            "jsonpath={.status.loadBalancer.ingress[0].hostname}",
-        ]
+def load_balancer_query(target: Target) -> tuple[str, ...]:
+    """The kubectl call that reads the Jupyter load balancer's hostname."""
+    return (
+        "kubectl",
+        "get",
+        "service",
+        names.jupyter_service(target.cluster),
+        "-n",
+        target.namespace,
+        "-o",
+        "jsonpath={.status.loadBalancer.ingress[0].hostname}",
     )
+
+
+def load_balancer_host(target: Target) -> str | None:
+    result = observe(list(load_balancer_query(target)))
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 

@@ -43,4 +43,7 @@ def run_steps(verb: str, steps: list[Step]) -> None:
 
 def observe(argv: list[str]) -> subprocess.CompletedProcess:
     """A read-only query of the cluster's state (never printed in --dry-run)."""
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    except FileNotFoundError as error:
+        return subprocess.CompletedProcess(argv, 127, "", str(error))
