@@ -11,6 +11,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+
 from conftest import ROOT, write_settings
 from pangeo_himat import names
 from pangeo_himat.render import render_all

@@ -6,6 +6,7 @@ import json
 
 import jsonschema
 import pytest
+
 from conftest import write_settings
 from pangeo_himat import names
 from pangeo_himat.data_access import READWRITE_OBJECT_ACTIONS

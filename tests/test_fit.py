@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import write_settings
 from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cli import cli

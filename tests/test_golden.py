@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, run_himat
 
 GOLDEN = Path(__file__).parent / "golden"

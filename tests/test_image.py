@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 
+from conftest import ROOT
 from pangeo_himat.settings import load_settings
 
 DOCKER = ROOT / "docker"

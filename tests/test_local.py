@@ -13,6 +13,7 @@ import urllib.request
 
 import psutil
 import pytest
+
 from conftest import ROOT, write_settings
 from pangeo_himat.local import local_shape
 from pangeo_himat.settings import load_settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+
 from conftest import write_settings
 from pangeo_himat import names
 from pangeo_himat.render import render_all

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from conftest import run_himat
 from pangeo_himat.settings import load_settings
 

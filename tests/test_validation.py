@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import ROOT, run_himat
 from pangeo_himat.cli import cli
 
