@@ -45,11 +45,10 @@ def bench_fit() -> float:
 
     defaults = load_settings(None)
     print()
-    print("fit of cpu/memory: auto, per type and workers per node")
-    print("  Dask share of allocatable (CPU/mem) | of what the DaemonSets leave (CPU/mem)")
-    header = f"{'type':<14}" + "".join(f"{n:>28}" for n in range(1, 5))
-    print(header)
-    worst = 1.0
+    print("fit of cpu/memory: auto, per spot type and workers per node. Each cell:")
+    print("  Dask's share of allocatable CPU/mem | of what the DaemonSets leave CPU/mem")
+    print(f"{'type':<14}" + "".join(f"{n:>31}" for n in range(1, 5)))
+    worst, too_small = 1.0, []
     for name in sorted(load_catalog().types):
         cells = []
         for per_node in range(1, 5):
@@ -63,16 +62,26 @@ def bench_fit() -> float:
                 "per_node": per_node,
             }
             node = compute_fit(settings).spot[0]
+            if node.workers_per_node == 0:
+                cells.append("no room after DaemonSets")
+                continue
             worst = min(
                 worst, node.dask_cpu_share_after_system, node.dask_memory_share_after_system
             )
             cells.append(
-                f"{node.dask_cpu_share:.1%}/{node.dask_memory_share:.1%}"
-                f" | {node.dask_cpu_share_after_system:.1%}/"
+                f"{node.dask_cpu_share:.1%}/{node.dask_memory_share:.1%} | "
+                f"{node.dask_cpu_share_after_system:.1%}/"
                 f"{node.dask_memory_share_after_system:.1%}"
             )
-        print(f"{name:<14}" + "".join(f"{cell:>28}" for cell in cells))
-    print(f"lowest share of what the DaemonSets leave: {worst:.2%} (target >= 95 %)")
+        if cells[0] == "no room after DaemonSets":
+            too_small.append(name)
+        print(f"{name:<14}" + "".join(f"{cell:>31}" for cell in cells))
+    print(
+        f"lowest share of what the DaemonSets leave, over types that hold a worker: "
+        f"{worst:.2%} (target >= 95 %)"
+    )
+    if too_small:
+        print(f"too small for any worker: {', '.join(too_small)}")
     return worst
 
 

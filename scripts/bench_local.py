@@ -1,0 +1,128 @@
+"""Local mode figures for `make bench`: start-up time and task throughput.
+
+Start-up: seconds from launching `himat local` to Jupyter answering and to every worker
+connected (median of 3 runs). Throughput: tasks per second on a graph of many tiny tasks, on
+the local stack and on a plain distributed.LocalCluster of the same worker shape, side by side.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUNS = 3
+TASKS = 4000
+WORKERS = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
+    ports = [str(_free_port()) for _ in range(3)]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pangeo_himat",
+            "local",
+            "-f",
+            str(settings),
+            "--workers",
+            str(WORKERS),
+            "--port",
+            ports[0],
+            "--scheduler-port",
+            ports[1],
+            "--dashboard-port",
+            ports[2],
+            "--notebook-dir",
+            "/tmp/himat-bench-notebooks",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ready = {}
+    for line in process.stderr:
+        if line.startswith("ready: "):
+            # "ready: jupyter 3.4 s, workers 3.9 s; ..."
+            words = line.replace(",", "").replace(";", "").split()
+            ready = {"jupyter": float(words[2]), "workers": float(words[5])}
+            break
+    if not ready:
+        raise RuntimeError("himat local did not start")
+    return process, ready, f"tcp://127.0.0.1:{ports[1]}"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def _throughput(address: str) -> float:
+    from distributed import Client
+
+    with Client(address) as client:
+        client.gather(client.map(abs, range(100)))  # warm up
+        start = time.perf_counter()
+        futures = client.map(abs, range(-TASKS, 0), pure=False)
+        client.gather(futures)
+        return TASKS / (time.perf_counter() - start)
+
+
+def bench_local(settings: Path) -> dict:
+    """Start-up medians and throughput of the local stack against LocalCluster."""
+    from distributed import LocalCluster
+
+    from pangeo_himat.local import local_shape
+    from pangeo_himat.settings import load_settings
+
+    jupyter, workers, ours = [], [], []
+    for _ in range(RUNS):
+        process, ready, address = _start(settings)
+        try:
+            jupyter.append(ready["jupyter"])
+            workers.append(ready["workers"])
+            ours.append(_throughput(address))
+        finally:
+            _stop(process)
+    shape = local_shape(load_settings(settings), 1, 1, WORKERS)
+    plain = []
+    for _ in range(RUNS):
+        with LocalCluster(
+            n_workers=shape.worker_processes,
+            threads_per_worker=shape.threads,
+            memory_limit=f"{shape.memory_limit_mib}MiB",
+            processes=True,
+            dashboard_address=None,
+        ) as cluster:
+            plain.append(_throughput(cluster.scheduler_address))
+    figures = {
+        "jupyter_ready_s": statistics.median(jupyter),
+        "workers_ready_s": statistics.median(workers),
+        "tasks_per_s_local": statistics.median(ours),
+        "tasks_per_s_localcluster": statistics.median(plain),
+    }
+    figures["throughput_ratio"] = figures["tasks_per_s_local"] / figures["tasks_per_s_localcluster"]
+    print(f"himat local, {WORKERS} worker pods, median of {RUNS} runs:")
+    print(f"  Jupyter ready after     {figures['jupyter_ready_s']:.1f} s (target < 10 s)")
+    print(f"  all workers after       {figures['workers_ready_s']:.1f} s (target < 10 s)")
+    print(
+        f"  {TASKS} tiny tasks:  himat local {figures['tasks_per_s_local']:.0f} tasks/s, "
+        f"LocalCluster {figures['tasks_per_s_localcluster']:.0f} tasks/s, ratio "
+        f"{figures['throughput_ratio']:.2f} (target >= 0.9)"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    bench_local(Path(sys.argv[1] if len(sys.argv) > 1 else "settings.yaml").resolve())
