@@ -16,7 +16,7 @@ from pangeo_himat.rules import instance_type
 from pangeo_himat.settings import Settings
 
 HOURS_PER_MONTH = 730
-PRICE_DATE = "2026-11-01"
+PRICE_DATE = "2025-11"
 # EKS control plane, standard support: USD 0.10 per cluster-hour in every commercial region.
 # Source: https://aws.amazon.com/eks/pricing/
 EKS_CONTROL_PLANE_USD_PER_HOUR = 0.10
@@ -124,6 +124,16 @@ def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
         lines.append(CostLine("load balancer (Classic, with its IPv4 addresses)", lb, lb, lb))
     if settings["hibernate"]:
         notes.append("hibernate: true renders both nodegroups at 0 nodes")
+    buckets = settings["data"]["buckets"]
+    notes.append(
+        "S3: no AWS role (data.buckets is empty)"
+        if not buckets
+        else "S3: Jupyter and workers may list and read "
+        + ", ".join(b["name"] for b in buckets)
+        + "; write and delete objects in "
+        + (", ".join(b["name"] for b in buckets if b["access"] == "readwrite") or "none")
+        + " (requests to S3 bill per request; himat render --explain prints the policy)"
+    )
     notes.append(
         "spot nodes are priced at their cap; the market price is usually well below it. "
         "Data transfer between zones and to the internet is not included."
