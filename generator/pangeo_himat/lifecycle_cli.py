@@ -23,7 +23,13 @@ from pangeo_himat.lifecycle.connect import (
     load_balancer_query,
 )
 from pangeo_himat.lifecycle.plans import Step, Target
-from pangeo_himat.lifecycle.runner import StepFailed, observe, print_plan, run_steps
+from pangeo_himat.lifecycle.runner import (
+    StepFailed,
+    kubectl_field,
+    observe,
+    print_plan,
+    run_steps,
+)
 from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.render import Rendered, render_all, write_rendered
 from pangeo_himat.settings import Settings
@@ -301,24 +307,10 @@ def _confirm(cluster_name: str) -> bool:
 
 
 def _volume_id(target: Target) -> str | None:
-    claim = observe(
-        [
-            "kubectl",
-            "get",
-            "pvc",
-            names.jupyter_pvc(target.cluster),
-            "-n",
-            target.namespace,
-            "-o",
-            "jsonpath={.spec.volumeName}",
-        ]
-    )
-    if claim.returncode != 0 or not claim.stdout.strip():
-        return None
-    volume = observe(
-        ["kubectl", "get", "pv", claim.stdout.strip(), "-o", "jsonpath={.spec.csi.volumeHandle}"]
-    )
-    return volume.stdout.strip() or None if volume.returncode == 0 else None
+    """The EBS volume behind the notebooks' claim, recorded before anything is deleted."""
+    claim = names.jupyter_pvc(target.cluster)
+    volume = kubectl_field("pvc", claim, "{.spec.volumeName}", target.namespace)
+    return kubectl_field("pv", volume, "{.spec.csi.volumeHandle}") if volume else None
 
 
 def _load_balancers(target: Target) -> list[str]:

@@ -52,7 +52,7 @@ def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, 
     root = settings_schema()
     node = schema if schema is not None else root
     for part in path:
-        node = _resolve(node, root)
+        node = resolve_ref(node, root)
         if isinstance(part, int):
             node = node.get("items", {})
         elif part in node.get("properties", {}):
@@ -61,26 +61,26 @@ def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, 
             node = node["additionalProperties"]
         else:
             return {}
-    return _resolve(node, root)
+    return resolve_ref(node, root)
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+def resolve_ref(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     """Merge a `$ref` target under the node's own keywords (descriptions and defaults win)."""
     if "$ref" not in node:
         return node
     target = root
     for part in node["$ref"].removeprefix("#/").split("/"):
         target = target[part]
-    return {**_resolve(target, root), **{k: v for k, v in node.items() if k != "$ref"}}
+    return {**resolve_ref(target, root), **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
     """Fill every missing key that has a schema default, recursively, without mutating input."""
-    schema = _resolve(schema, settings_schema())
+    schema = resolve_ref(schema, settings_schema())
     if isinstance(value, dict):
         result = dict(value)
         for key, subschema in schema.get("properties", {}).items():
-            subschema = _resolve(subschema, settings_schema())
+            subschema = resolve_ref(subschema, settings_schema())
             if key not in result and "default" in subschema:
                 result[key] = copy.deepcopy(subschema["default"])
             if key in result:

@@ -12,7 +12,7 @@ import click
 
 from pangeo_himat import names
 from pangeo_himat.lifecycle.plans import Target
-from pangeo_himat.lifecycle.runner import observe
+from pangeo_himat.lifecycle.runner import kubectl_field, observe
 
 JUPYTER_LOCAL_PORT = 8888
 DASHBOARD_LOCAL_PORT = 8787
@@ -47,21 +47,10 @@ def forward_argvs(target: Target) -> list[list[str]]:
 
 
 def read_token(target: Target) -> str | None:
-    result = observe(
-        [
-            "kubectl",
-            "get",
-            "secret",
-            names.token_secret(target.cluster),
-            "-n",
-            target.namespace,
-            "-o",
-            "jsonpath={.data.token}",
-        ]
+    token = kubectl_field(
+        "secret", names.token_secret(target.cluster), "{.data.token}", target.namespace
     )
-    if result.returncode != 0 or not result.stdout.strip():
-        return None
-    return base64.b64decode(result.stdout.strip()).decode()
+    return base64.b64decode(token).decode() if token else None
 
 
 def load_balancer_query(target: Target) -> tuple[str, ...]:

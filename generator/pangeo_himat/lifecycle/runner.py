@@ -47,3 +47,11 @@ def observe(argv: list[str]) -> subprocess.CompletedProcess:
         return subprocess.run(argv, capture_output=True, text=True, timeout=300)
     except FileNotFoundError as error:
         return subprocess.CompletedProcess(argv, 127, "", str(error))
+
+
+def kubectl_field(kind: str, name: str, jsonpath: str, namespace: str | None = None) -> str | None:
+    """One field of one object, or None when the object (or the cluster) is not there."""
+    scope = ["-n", namespace] if namespace else []
+    result = observe(["kubectl", "get", kind, name, *scope, "-o", f"jsonpath={jsonpath}"])
+    value = result.stdout.strip()
+    return value or None if result.returncode == 0 else None
