@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -133,6 +134,16 @@ def test_dashboard_answers_directly_and_through_jupyter(stack):
         f"http://127.0.0.1:{stack['ports']['jupyter']}/proxy/{stack['ports']['dashboard']}/status"
     )
     assert get(proxied, stack["token"]) == 200
+
+
+def test_dask_labextension_points_at_the_dashboard(stack):
+    url = f"http://127.0.0.1:{stack['ports']['jupyter']}/lab/api/settings/dask-labextension:plugin"
+    request = urllib.request.Request(url, headers={"Authorization": f"token {stack['token']}"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        settings = json.load(response)
+    dashboard = f"http://127.0.0.1:{stack['ports']['dashboard']}"
+    # overrides.json becomes the setting's default
+    assert settings["schema"]["properties"]["defaultURL"]["default"] == dashboard
 
 
 def test_killing_a_worker_mid_computation_does_not_change_the_result(stack):
