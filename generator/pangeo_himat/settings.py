@@ -96,6 +96,17 @@ def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
     return value
 
 
+TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
 def show(value: Any) -> str:
     """A value as the user wrote it: strings quoted, YAML's null/true/false spelled so."""
     if isinstance(value, str):
@@ -139,8 +150,11 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
         return [problem(path, f"{detail}; expected {where.get('description', '')}".rstrip("; "))]
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "maxLength"):
         return [problem(path, f"{show(error.instance)} is out of range; expected {expected}")]
-    if isinstance(error.instance, dict) and where.get("type") != "object" and "anyOf" not in where:
-        return [problem(path, f"is a mapping; expected {expected}")]
+    if error.validator == "type" and "x-expected" not in where:
+        wanted = error.validator_value
+        kinds = [wanted] if isinstance(wanted, str) else wanted
+        words = " or ".join(TYPE_WORDS.get(kind, kind) for kind in kinds)
+        return [problem(path, f"is {show(error.instance)}; expected {words}")]
     return [problem(path, f"{show(error.instance)} is not {expected}".rstrip())]
 
 

@@ -66,6 +66,8 @@ def termination_handler_values() -> dict:
     label_key, label_value = names.WORKER_LABEL
     taint = names.WORKER_TAINT
     return {
+        # On the host network it still reaches the instance metadata that pods cannot.
+        "useHostNetwork": True,
         "enableSpotInterruptionDraining": True,
         "enableRebalanceMonitoring": True,
         "enableRebalanceDraining": True,
