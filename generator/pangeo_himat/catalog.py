@@ -33,10 +33,6 @@ class Catalog:
     def get(self, name: str) -> InstanceType | None:
         return self.types.get(name)
 
-    def price(self, name: str, region: str) -> float | None:
-        instance = self.types.get(name)
-        return None if instance is None else instance.on_demand_usd_per_hour.get(region)
-
 
 @functools.lru_cache(maxsize=1)
 def load_catalog() -> Catalog:

@@ -9,6 +9,7 @@ started, and their children.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -36,6 +37,8 @@ from pangeo_himat.settings import Settings
 LOCAL_RESERVE_MIB = 2048
 READY_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 10
+# What local mode runs, from the `local` extra.
+LOCAL_MODULES = ("distributed", "psutil", "jupyterlab", "jupyter_server_proxy", "dask_labextension")
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,20 @@ def local_command(
     notebook_dir: Path,
 ) -> None:
     """JupyterLab + Dask on 127.0.0.1, shaped by the settings; Ctrl-C stops everything."""
+    missing = [name for name in LOCAL_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    "not installed; local mode needs "
+                    "pip install 'pangeo-himat[local]' (make local does it)",
+                )
+                for name in missing
+            ]
+        )
     import psutil
 
     settings = read_settings(settings_path)

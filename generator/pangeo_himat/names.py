@@ -22,7 +22,6 @@ WORKER_TAINT = {"key": "k8s.dask.org/dedicated", "value": "worker", "effect": "N
 
 SCHEDULER_PORT = 8786
 DASHBOARD_PORT = 8787
-JUPYTER_PORT = 8888
 
 
 def release_name(cluster_name: str) -> str:

@@ -42,11 +42,6 @@ def settings_schema() -> dict[str, Any]:
     return json.loads(_find_shipped("values.schema.json").read_text())
 
 
-def default_settings_path() -> Path:
-    """The settings.yaml shipped with the project: the documented defaults."""
-    return _find_shipped("settings.yaml")
-
-
 def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """The subschema that describes the value at `path` ({} when the path leaves the schema)."""
     root = settings_schema()
