@@ -23,14 +23,17 @@ class SystemPod:
 
 
 SYSTEM_PODS: tuple[SystemPod, ...] = (
-    # aws-node container requests 25m; the network policy agent container requests nothing.
+    # The aws-node container requests 25m; with enableNetworkPolicy the aws-eks-nodeagent
+    # container runs beside it, counted at 25m as well (over- rather than under-counting keeps
+    # a worker from staying Pending).
     SystemPod(
-        "aws-node (vpc-cni)",
+        "aws-node (vpc-cni + network policy agent)",
         "every_node",
         1,
-        25,
+        50,
         0,
-        "aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml (resources.requests.cpu)",
+        "aws/amazon-vpc-cni-k8s config/master/aws-k8s-cni.yaml and charts/aws-vpc-cni/"
+        "values.yaml (resources.requests.cpu of aws-node and of the node agent)",
     ),
     SystemPod(
         "kube-proxy",
