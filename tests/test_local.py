@@ -40,6 +40,17 @@ def get(url: str, token: str | None = None) -> int:
         return error.code
 
 
+def stop_cleanly(process: subprocess.Popen) -> None:
+    """SIGTERM, as a user's Ctrl-C would; kill whatever is left so no test leaks processes."""
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    finally:
+        for child in psutil.wait_procs(children, timeout=10)[1]:
+            child.kill()
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """One local stack for the module, started as a user would: `himat local`."""
@@ -78,7 +89,7 @@ def stack(tmp_path_factory):
         if key in ("jupyter_url", "dask_url", "scheduler"):
             urls[key] = value.strip()
     if len(urls) < 3:
-        process.kill()
+        stop_cleanly(process)
         pytest.fail(f"himat local did not become ready: {process.stderr.read()}")
     token = urls["jupyter_url"].split("token=")[1]
     yield {
@@ -89,8 +100,8 @@ def stack(tmp_path_factory):
         "folder": folder,
         "scheduler": f"tcp://127.0.0.1:{ports['scheduler']}",
     }
-    if process.poll() is None:
-        process.kill()
+    if process.poll() is None:  # a run that skipped the SIGTERM test
+        stop_cleanly(process)
 
 
 def test_prints_urls_bound_to_loopback(stack):
