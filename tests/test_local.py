@@ -239,3 +239,36 @@ def test_local_shape_fits_the_machine(tmp_path):
     )
     shape = local_shape(auto, cpu_count=4, total_mib=10_240, pods=None)
     assert (shape.pods, shape.pod_memory_mib) == (4, 2048)
+
+
+def test_killing_himat_itself_leaves_no_orphans(tmp_path):
+    ports = [str(free_port()) for _ in range(3)]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pangeo_himat",
+            "local",
+            "--workers",
+            "1",
+            "--port",
+            ports[0],
+            "--scheduler-port",
+            ports[1],
+            "--dashboard-port",
+            ports[2],
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("jupyter_url: ")
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children
+    process.kill()  # SIGKILL: himat gets no chance to clean up
+    process.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    for child in alive:
+        child.kill()
+    assert alive == []

@@ -9,6 +9,7 @@ started, and their children.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -118,6 +119,13 @@ def _wait_for_workers(address: str, count: int, deadline: float) -> None:
         client.wait_for_workers(count, timeout=max(1.0, deadline - time.monotonic()))
 
 
+def _die_with_parent() -> None:
+    """On Linux a child gets SIGTERM when himat itself dies, even by kill -9: no orphans."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1  # linux/prctl.h
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class StopRequested(Exception):
     """Ctrl-C or SIGTERM: leave whatever we are waiting for and stop the stack."""
 
@@ -138,6 +146,7 @@ class LocalStack:
                     env=env,
                     cwd=cwd,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
