@@ -104,9 +104,7 @@ TYPE_WORDS = {
 
 def show(value: Any) -> str:
     """A value as the user wrote it: strings quoted, YAML's null/true/false spelled so."""
-    if isinstance(value, str):
-        return json.dumps(value)
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, (str, bool)):
         return json.dumps(value)
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
@@ -129,11 +127,15 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
         extras = [key for key in error.instance if key not in known]
         return [problem((*path, key), f"unknown key; expected one of: {allowed}") for key in extras]
     if error.validator == "required":
-        missing = error.message.split("'")[1]
-        sub = schema_at((*path, missing))
-        hint = sub.get("x-expected") or sub.get("description", "")
         line = lines.get(path) if path else None
-        return [Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())]
+        problems = []
+        for missing in (key for key in error.validator_value if key not in error.instance):
+            sub = schema_at((*path, missing))
+            hint = sub.get("x-expected") or sub.get("description", "")
+            problems.append(
+                Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())
+            )
+        return problems
     if error.validator == "propertyNames":
         return [problem(path, f"{show(error.instance)} is not an allowed key here")]
     if error.validator in ("minItems", "uniqueItems", "maxItems"):
