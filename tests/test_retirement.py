@@ -287,6 +287,30 @@ def test_prestop_moves_the_pods_data_and_retires_its_workers_without_recomputing
     cluster["hook_peak_mib"] = peak_mib
 
 
+def test_prestop_reports_the_last_workers_whose_data_has_nowhere_to_go(chart, cluster):
+    client: Client = cluster["client"]
+    if hosts_of_workers(client) != [STAYING_HOST]:
+        pytest.skip("needs the cluster as the retirement test leaves it: one worker, with data")
+    held = client.scatter([b"only here"] * 3)
+    distributed.wait(held, timeout=60)
+    env = pod_environment(
+        chart,
+        {
+            "HOME": str(cluster["folder"]),
+            "POD_NAME": "himat-worker-last",
+            "POD_IP": STAYING_HOST,
+            "DASK_SCHEDULER_ADDRESS": cluster["address"],
+            "HIMAT_SCHEDULER_HTTP": cluster["http"],
+        },
+    )
+    code, output, _ = run_hook(chart, env)
+    assert code == 1
+    assert "still registered" in output
+    assert hosts_of_workers(client) == [STAYING_HOST]
+    assert client.gather(held) == [b"only here"] * 3
+    assert cluster["staying"].poll() is None
+
+
 def test_what_runs_beside_the_workers_fits_in_the_reserve(chart, cluster):
     """The parent with its nannies, the resource tracker and the hook stay within the reserve."""
     parent = psutil.Process(cluster["staying"].pid)
