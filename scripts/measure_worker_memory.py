@@ -38,7 +38,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rendered_worker_container() -> tuple[list[str], list[str]]:
+def rendered_worker_container() -> tuple[list[str], str]:
     """The worker's preStop command and the scheduler's HTTP routes, from `helm template`."""
     helm = os.environ.get("HIMAT_HELM4", str(ROOT / ".tools" / "bin" / "helm"))
     output = subprocess.run(
@@ -54,8 +54,8 @@ def rendered_worker_container() -> tuple[list[str], list[str]]:
     }
     worker, scheduler = containers["himat-worker"], containers["himat-scheduler"]
     env = {e["name"]: e.get("value") for e in scheduler["env"]}
-    routes = env["DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES"]
-    return worker["lifecycle"]["preStop"]["exec"]["command"], routes
+    routes = str(env["DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES"])
+    return list(worker["lifecycle"]["preStop"]["exec"]["command"]), routes
 
 
 def workers_listed(http_url: str) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -67,7 +68,9 @@ HELM4 = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
 CHART_DIR = ROOT / "charts" / "pangeo-himat"
 
 
-def render_chart_from_settings(folder: Path, changes: dict | None = None) -> list[dict]:
+def render_chart_from_settings(
+    folder: Path, changes: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """`helm template` of the chart with the values rendered from settings.yaml + `changes`."""
     if not HELM4.exists():
         pytest.skip(f"helm 4 is not installed at {HELM4}; `make tools` installs it")
@@ -80,7 +83,7 @@ def render_chart_from_settings(folder: Path, changes: dict | None = None) -> lis
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def deployment_pod_spec(documents: list[dict], suffix: str) -> dict:
+def deployment_pod_spec(documents: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
     """The pod spec of the one Deployment whose name ends with `suffix`."""
     (deployment,) = [
         d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"].endswith(suffix)

@@ -43,6 +43,7 @@ STAYING_HOST, LEAVING_HOST = "127.0.0.1", "127.0.0.2"
 LEAVING_PROCESSES = 2
 BLOCKS = 6
 MIB = 2**20
+Chart = dict[str, dict[str, Any]]
 # Runs a command as the kubelet would and reports its peak RSS (KiB) on the last stderr line.
 PEAK_RSS_PROBE = (
     "import resource, subprocess, sys\n"
@@ -54,7 +55,7 @@ PEAK_RSS_PROBE = (
 
 
 @pytest.fixture(scope="module")
-def chart(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def chart(tmp_path_factory: pytest.TempPathFactory) -> Chart:
     documents = render_chart_from_settings(tmp_path_factory.mktemp("chart"))
     return {
         "worker": deployment_pod_spec(documents, "-worker"),
@@ -62,15 +63,15 @@ def chart(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     }
 
 
-def container_env(spec: dict) -> dict[str, dict]:
+def container_env(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["name"]: entry for entry in spec["containers"][0]["env"]}
 
 
-def prestop_command(chart: dict[str, dict]) -> list[str]:
+def prestop_command(chart: Chart) -> list[str]:
     return list(chart["worker"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"])
 
 
-def rendered_routes(chart: dict[str, dict]) -> str:
+def rendered_routes(chart: Chart) -> str:
     return str(container_env(chart["scheduler"])[ROUTES_VARIABLE]["value"])
 
 
@@ -80,7 +81,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pod_environment(chart: dict[str, dict], local: dict[str, str]) -> dict[str, str]:
+def pod_environment(chart: Chart, local: dict[str, str]) -> dict[str, str]:
     """The worker container's environment, every variable set to its local counterpart."""
     declared = set(container_env(chart["worker"]))
     assert declared <= set(local), f"the test does not know how to set {declared - set(local)}"
@@ -88,7 +89,15 @@ def pod_environment(chart: dict[str, dict], local: dict[str, str]) -> dict[str, 
     return {"PATH": f"{bin_dir}:/usr/bin:/bin", **{name: local[name] for name in declared}}
 
 
-def run_hook(chart: dict[str, dict], env: dict[str, str]) -> tuple[int, str, float]:
+def pod_env(chart: Chart, home: str, pod_ip: str, address: str, http_url: str) -> dict[str, str]:
+    """What the pod sets, pointed at the local scheduler and standing at `pod_ip`."""
+    local = {"HOME": home, "POD_NAME": "himat-worker-0", "POD_IP": pod_ip}
+    return pod_environment(
+        chart, {**local, "DASK_SCHEDULER_ADDRESS": address, "HIMAT_SCHEDULER_HTTP": http_url}
+    )
+
+
+def run_hook(chart: Chart, env: dict[str, str]) -> tuple[int, str, float]:
     """The exact preStop command: exit code, output and its peak RSS in MiB."""
     grace_s = chart["worker"]["terminationGracePeriodSeconds"]
     result = subprocess.run(
@@ -126,7 +135,7 @@ def hosts_of_workers(client: Client) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(chart: dict[str, dict], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def cluster(chart: Chart, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A real scheduler with the chart's routes, a staying worker and a leaving two-process one."""
     try:
         with socket.socket() as sock:
@@ -173,7 +182,7 @@ def cluster(chart: dict[str, dict], tmp_path_factory: pytest.TempPathFactory) ->
             stop(process)
 
 
-def test_scheduler_serves_the_http_api_besides_the_default_routes(chart):
+def test_scheduler_serves_the_http_api_besides_the_default_routes(chart: Chart) -> None:
     routes = dask.config.collect_env({ROUTES_VARIABLE: rendered_routes(chart)})
     served = routes["distributed"]["scheduler"]["http"]["routes"]
     defaults_file = Path(distributed.__file__).parent / "distributed.yaml"
@@ -182,7 +191,7 @@ def test_scheduler_serves_the_http_api_besides_the_default_routes(chart):
     assert set(defaults["routes"]) <= set(served)
 
 
-def test_prestop_hook_imports_the_standard_library_only(chart):
+def test_prestop_hook_imports_the_standard_library_only(chart: Chart) -> None:
     command = prestop_command(chart)
     # -S: no site-packages on sys.path, so not even an indirect import of Dask can succeed.
     assert command[:-1] == ["python", "-I", "-S", "-c"]
@@ -196,7 +205,7 @@ def test_prestop_hook_imports_the_standard_library_only(chart):
     )
 
 
-def test_prestop_hook_reads_only_variables_the_pod_sets(chart):
+def test_prestop_hook_reads_only_variables_the_pod_sets(chart: Chart) -> None:
     tree = ast.parse(prestop_command(chart)[-1])
     read = {
         n.slice.value
@@ -212,23 +221,41 @@ def test_prestop_hook_reads_only_variables_the_pod_sets(chart):
     assert env["HIMAT_SCHEDULER_HTTP"]["value"] == f"http://{scheduler}:{names.DASHBOARD_PORT}"
 
 
-def test_prestop_hook_lets_the_pod_stop_when_the_scheduler_is_unreachable(chart, tmp_path):
-    env = pod_environment(
+def test_prestop_hook_lets_the_pod_stop_when_the_scheduler_is_unreachable(
+    chart: Chart, tmp_path: Path
+) -> None:
+    env = pod_env(
         chart,
-        {
-            "HOME": str(tmp_path),
-            "POD_NAME": "himat-worker-0",
-            "POD_IP": LEAVING_HOST,
-            "DASK_SCHEDULER_ADDRESS": f"tcp://127.0.0.1:{free_port()}",
-            "HIMAT_SCHEDULER_HTTP": f"http://127.0.0.1:{free_port()}",
-        },
+        str(tmp_path),
+        LEAVING_HOST,
+        f"tcp://127.0.0.1:{free_port()}",
+        f"http://127.0.0.1:{free_port()}",
     )
     code, output, _ = run_hook(chart, env)
     assert code == 0, output
     assert "scheduler unreachable" in output
 
 
-def test_prestop_moves_the_pods_data_and_retires_its_workers_without_recomputing(chart, cluster):
+def test_prestop_hook_names_a_scheduler_that_does_not_serve_the_api(
+    chart: Chart, cluster: dict[str, Any]
+) -> None:
+    # Under another path prefix the dashboard answers 404, as a scheduler without the route does.
+    env = pod_env(
+        chart,
+        str(cluster["folder"]),
+        LEAVING_HOST,
+        cluster["address"],
+        f"{cluster['http']}/no-such-prefix",
+    )
+    code, output, _ = run_hook(chart, env)
+    assert code == 1
+    assert "HTTP API answered HTTP Error 404" in output
+    assert LEAVING_HOST in hosts_of_workers(cluster["client"])
+
+
+def test_prestop_moves_the_pods_data_and_retires_its_workers_without_recomputing(
+    chart: Chart, cluster: dict[str, Any]
+) -> None:
     client: Client = cluster["client"]
     counter = cluster["folder"] / "runs"
     counter.mkdir()
@@ -261,16 +288,7 @@ def test_prestop_moves_the_pods_data_and_retires_its_workers_without_recomputing
     assert all(set(holders) <= set(leaving) for holders in before.values()), before
     assert len(list(counter.iterdir())) == BLOCKS
 
-    env = pod_environment(
-        chart,
-        {
-            "HOME": str(cluster["folder"]),
-            "POD_NAME": "himat-worker-leaving",
-            "POD_IP": LEAVING_HOST,
-            "DASK_SCHEDULER_ADDRESS": cluster["address"],
-            "HIMAT_SCHEDULER_HTTP": cluster["http"],
-        },
-    )
+    env = pod_env(chart, str(cluster["folder"]), LEAVING_HOST, cluster["address"], cluster["http"])
     code, output, peak_mib = run_hook(chart, env)
     assert code == 0, output
     assert f"preStop: retired {sorted(leaving)}" in output
@@ -287,22 +305,15 @@ def test_prestop_moves_the_pods_data_and_retires_its_workers_without_recomputing
     cluster["hook_peak_mib"] = peak_mib
 
 
-def test_prestop_reports_the_last_workers_whose_data_has_nowhere_to_go(chart, cluster):
+def test_prestop_reports_the_last_workers_whose_data_has_nowhere_to_go(
+    chart: Chart, cluster: dict[str, Any]
+) -> None:
     client: Client = cluster["client"]
     if hosts_of_workers(client) != [STAYING_HOST]:
         pytest.skip("needs the cluster as the retirement test leaves it: one worker, with data")
     held = client.scatter([b"only here"] * 3)
     distributed.wait(held, timeout=60)
-    env = pod_environment(
-        chart,
-        {
-            "HOME": str(cluster["folder"]),
-            "POD_NAME": "himat-worker-last",
-            "POD_IP": STAYING_HOST,
-            "DASK_SCHEDULER_ADDRESS": cluster["address"],
-            "HIMAT_SCHEDULER_HTTP": cluster["http"],
-        },
-    )
+    env = pod_env(chart, str(cluster["folder"]), STAYING_HOST, cluster["address"], cluster["http"])
     code, output, _ = run_hook(chart, env)
     assert code == 1
     assert "still registered" in output
@@ -311,7 +322,9 @@ def test_prestop_reports_the_last_workers_whose_data_has_nowhere_to_go(chart, cl
     assert cluster["staying"].poll() is None
 
 
-def test_what_runs_beside_the_workers_fits_in_the_reserve(chart, cluster):
+def test_what_runs_beside_the_workers_fits_in_the_reserve(
+    chart: Chart, cluster: dict[str, Any]
+) -> None:
     """The parent with its nannies, the resource tracker and the hook stay within the reserve."""
     parent = psutil.Process(cluster["staying"].pid)
     tracker_mib = sum(
@@ -323,15 +336,8 @@ def test_what_runs_beside_the_workers_fits_in_the_reserve(chart, cluster):
     if hook_mib is None:
         _, _, hook_mib = run_hook(
             chart,
-            pod_environment(
-                chart,
-                {
-                    "HOME": str(cluster["folder"]),
-                    "POD_NAME": "himat-worker-none",
-                    "POD_IP": "127.0.0.9",
-                    "DASK_SCHEDULER_ADDRESS": cluster["address"],
-                    "HIMAT_SCHEDULER_HTTP": cluster["http"],
-                },
+            pod_env(
+                chart, str(cluster["folder"]), "127.0.0.9", cluster["address"], cluster["http"]
             ),
         )
     measured_mib = parent.memory_info().rss / MIB + tracker_mib + hook_mib
@@ -340,7 +346,9 @@ def test_what_runs_beside_the_workers_fits_in_the_reserve(chart, cluster):
 
 
 @pytest.mark.parametrize(("memory", "processes"), [("1600Mi", 1), ("1600Mi", 4), ("6Gi", 2)])
-def test_rendered_memory_limit_leaves_the_measured_reserve(memory, processes, tmp_path):
+def test_rendered_memory_limit_leaves_the_measured_reserve(
+    memory: str, processes: int, tmp_path: Path
+) -> None:
     documents = render_chart_from_settings(
         tmp_path, {"workers.memory": memory, "workers.processes": processes}
     )

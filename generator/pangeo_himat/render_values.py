@@ -19,7 +19,9 @@ from pangeo_himat.settings import Settings
 WORKER_MEMORY_RESERVE_PARENT_MIB = 64
 WORKER_MEMORY_RESERVE_PER_NANNY_MIB = 1
 WORKER_MEMORY_RESERVE_TRACKER_MIB = 13
-WORKER_MEMORY_RESERVE_HOOK_MIB = 20
+# The hook's 19.3 MiB is mostly the interpreter and ssl (urllib.request imports it); 24 MiB
+# leaves room for a larger answer from the scheduler and for the image's Python 3.12.
+WORKER_MEMORY_RESERVE_HOOK_MIB = 24
 # The parent imports distributed and every package's `dask_cli` entry point, and the image's
 # environment is far larger than the measured one: its processes' share is doubled. The hook
 # runs with `python -I -S` (no site-packages), so the environment does not change its figure.
