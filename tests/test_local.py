@@ -125,8 +125,8 @@ def test_workers_have_the_settings_shape(stack):
         assert len(workers) == WORKERS
         for worker in workers:
             assert worker["nthreads"] == 2
-            # 1000Mi pods keep max(10 %, 160 MiB) outside Dask: 840 MiB per process
-            assert worker["memory_limit"] == 840 * 2**20
+            # 1000Mi pods keep the 178 MiB worker reserve outside Dask: 822 MiB per process
+            assert worker["memory_limit"] == 822 * 2**20
             assert worker["host"] == "127.0.0.1"
 
 

@@ -9,12 +9,23 @@ from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memo
 from pangeo_himat.render_cluster import spill_size_gib
 from pangeo_himat.settings import Settings
 
-# Memory kept outside Dask's --memory-limit for the `dask worker` parent process and its
-# nannies: 10 % of the pod, at least 160 MiB. The nanny restarts a worker at 95 % of its
-# limit (distributed.yaml, distributed.worker.memory.terminate), so the pod stays below its
-# own limit and the kernel's OOM killer never fires first.
-WORKER_MEMORY_RESERVE_FRACTION = 0.10
-WORKER_MEMORY_RESERVE_MIN_MIB = 160
+# Memory a worker pod keeps outside Dask's --memory-limit x processes: the nanny watches only
+# the worker processes, and restarts one at 95 % of its limit (distributed.yaml,
+# distributed.worker.memory.terminate), so what else runs in the container must fit beside.
+# Measured by scripts/measure_worker_memory.py (RSS read with psutil; the hook's peak read with
+# getrusage) on distributed 2026.8.0 and 2025.7.0 (the image's), Python 3.11: the `dask worker`
+# parent that runs the nannies 63.2 MiB (2025.7.0: 48.6), +0.2 MiB per further nanny;
+# multiprocessing's resource tracker 12.1 MiB; the stdlib preStop hook 19.3 MiB at its peak.
+WORKER_MEMORY_RESERVE_PARENT_MIB = 64
+WORKER_MEMORY_RESERVE_PER_NANNY_MIB = 1
+WORKER_MEMORY_RESERVE_TRACKER_MIB = 13
+# The hook's 19.3 MiB is mostly the interpreter and ssl (urllib.request imports it); 24 MiB
+# leaves room for a larger answer from the scheduler and for the image's Python 3.12.
+WORKER_MEMORY_RESERVE_HOOK_MIB = 24
+# The parent imports distributed and every package's `dask_cli` entry point, and the image's
+# environment is far larger than the measured one: its processes' share is doubled. The hook
+# runs with `python -I -S` (no site-packages), so the environment does not change its figure.
+WORKER_MEMORY_RESERVE_IMAGE_FACTOR = 2
 # Spot instances get a two-minute interruption notice; leave the kubelet 10 s of it.
 # Source: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html
 WORKER_TERMINATION_GRACE_SECONDS = 110
@@ -26,12 +37,19 @@ def split_image(image: str) -> tuple[str, str]:
     return repository, tag
 
 
-def dask_memory_limit_mib(pod_memory_mib: int, processes: int) -> int:
-    """Dask's --memory-limit per worker process, below the pod's limit."""
-    reserve = max(
-        int(pod_memory_mib * WORKER_MEMORY_RESERVE_FRACTION), WORKER_MEMORY_RESERVE_MIN_MIB
+def worker_memory_reserve_mib(processes: int) -> int:
+    """Container memory left for the parent, its nannies, the tracker and the preStop hook."""
+    parent_mib = (
+        WORKER_MEMORY_RESERVE_PARENT_MIB
+        + WORKER_MEMORY_RESERVE_PER_NANNY_MIB * (processes - 1)
+        + WORKER_MEMORY_RESERVE_TRACKER_MIB
     )
-    return max(1, (pod_memory_mib - reserve) // processes)
+    return WORKER_MEMORY_RESERVE_IMAGE_FACTOR * parent_mib + WORKER_MEMORY_RESERVE_HOOK_MIB
+
+
+def dask_memory_limit_mib(pod_memory_mib: int, processes: int) -> int:
+    """Dask's --memory-limit per worker process: the pod's limit minus the reserve, shared."""
+    return max(1, (pod_memory_mib - worker_memory_reserve_mib(processes)) // processes)
 
 
 def _resources(cpu_m: int, memory: int) -> dict:
