@@ -11,7 +11,7 @@ from conftest import write_settings
 from pangeo_himat.cli import cli
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.fit import compute_fit
-from pangeo_himat.settings import load_settings
+from pangeo_himat.loader import load_settings
 
 
 def cost_of(tmp_path, changes=None):

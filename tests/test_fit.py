@@ -11,7 +11,7 @@ from conftest import write_settings
 from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cli import cli
 from pangeo_himat.fit import compute_fit, kube_reserved_cpu_millicores, node_shape
-from pangeo_himat.settings import load_settings
+from pangeo_himat.loader import load_settings
 from pangeo_himat.system_pods import requests_on
 
 # type: (max pods, kube-reserved CPU m, allocatable CPU m, allocatable memory MiB), by hand:

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_settings
 from pangeo_himat import names
 from pangeo_himat.render import render_all
-from pangeo_himat.settings import load_settings
+from pangeo_himat.loader import load_settings
 
 VARIANTS = {
     "defaults": {},

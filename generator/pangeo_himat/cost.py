@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pangeo_himat.catalog import load_catalog
+from pangeo_himat.catalog import instance_type, load_catalog
 from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import memory_mib
 from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
-from pangeo_himat.rules import instance_type
 from pangeo_himat.settings import Settings
 
 HOURS_PER_MONTH = 730

@@ -18,13 +18,24 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from pangeo_himat.catalog import InstanceType
+from pangeo_himat.catalog import InstanceType, instance_type
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
-from pangeo_himat.rules import instance_type
 from pangeo_himat.settings import Settings
 from pangeo_himat.system_pods import requests_on
+from pangeo_himat.yaml_lines import KeyPath
 
+# The settings the fit reads: it runs only when none of them was refused.
+FIT_INPUTS: tuple[KeyPath, ...] = (
+    ("stable",),
+    ("spot", "instance_types"),
+    ("spot", "nodes"),
+    ("workers",),
+    ("scheduler",),
+    ("jupyter", "cpu"),
+    ("jupyter", "memory"),
+    ("custom_instance_types",),
+)
 VM_MEMORY_OVERHEAD_FRACTION = 0.075
 EVICTION_HARD_MEMORY_MIB = 100
 KUBE_RESERVED_MEMORY_PER_POD_MIB = 11

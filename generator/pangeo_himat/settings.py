@@ -1,8 +1,9 @@
-"""Load, validate and complete the settings file.
+"""The settings schema, its defaults, its problems, and the validated `Settings` mapping.
 
 `values.schema.json` is the single source of truth: it validates the file, supplies every
-default and documents every key. This module only translates schema errors into one line per
-problem (file, line, dotted key path, what is expected) and fills in the defaults.
+default and documents every key. This module translates schema errors into one line per
+problem (file, line, dotted key path, what is expected) and fills in the defaults. Reading a
+file and running the rules and the fit on it is `loader`'s job, which sits above this module.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.yaml_lines import KeyPath, YamlProblem, dotted, load_yaml_with_lines
+from pangeo_himat.yaml_lines import KeyPath, dotted
 
 # jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
 # Jupyter) compiles a grammar at import, ~1.2 s of every `himat` call on a 2-core machine. The
@@ -168,19 +169,39 @@ def validate_document(data: Any, file: str, lines: dict[KeyPath, int]) -> list[P
                 "mapping with the keys cluster, stable, spot, workers, jupyter, ...",
             )
         ]
-    validator = jsonschema.Draft202012Validator(settings_schema())
     problems: list[Problem] = []
-    for error in validator.iter_errors(data):
+    for error in schema_errors(data):
         problems.extend(_schema_problem(error, file, lines))
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: (p.line or 0, p.path))
 
 
-class Settings(dict):
+def _strict_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema counts 3.0 as an integer; a count written 3.0 or 1e20 is refused here."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
+
+
+def schema_errors(data: Any) -> list[jsonschema.ValidationError]:
+    """Every schema error of a parsed document."""
+    return list(_Validator(settings_schema()).iter_errors(data))
+
+
+class Settings(dict[str, Any]):
     """Validated settings with defaults filled in; `lines` maps key paths to file lines."""
 
     file: str = EMBEDDED_DEFAULTS
-    lines: dict[KeyPath, int]
+
+    def __init__(self, data: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(data or {}, **kwargs)
+        self.lines: dict[KeyPath, int] = {}
+        # Things that are allowed but cost money or will soon stop working (stderr, exit 0).
+        self.warnings: list[str] = []
 
     def line_of(self, *path: str | int) -> int | None:
         """The line of a key, or of its nearest written parent (defaults have no line)."""
@@ -193,44 +214,3 @@ class Settings(dict):
     def problem(self, path: KeyPath, message: str) -> Problem:
         """A Problem located at a key of these settings."""
         return Problem(self.file, self.line_of(*path), dotted(path), message)
-
-
-def parse_settings(text: str, file: str) -> Settings:
-    """Validate settings text against the schema and fill defaults; raise InputError if bad."""
-    try:
-        data, lines = load_yaml_with_lines(text, file)
-    except YamlProblem as error:
-        raise InputError([error.problem]) from None
-    problems = validate_document(data, file, lines)
-    if problems:
-        raise InputError(problems)
-    settings = Settings(apply_defaults(data, settings_schema()))
-    settings.file = file
-    settings.lines = lines
-    return settings
-
-
-def load_settings(path: Path | str | None) -> Settings:
-    """Read, validate and complete a settings file; None gives the embedded defaults.
-
-    The schema runs first; `rules.check_settings` then adds the checks a schema cannot make.
-    Whether the pods fit is `fit.compute_fit`'s question.
-    """
-    from pangeo_himat.rules import check_settings  # rules needs Settings from this module
-
-    if path is None:
-        settings = Settings(apply_defaults({}, settings_schema()))
-        settings.lines = {}
-    else:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError([Problem(str(path), None, "", "no such file")]) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError([Problem(str(path), None, "", f"cannot be read: {error}")]) from None
-        settings = parse_settings(text, str(path))
-    problems = check_settings(settings)
-    if problems:
-        raise InputError(problems)
-    return settings
