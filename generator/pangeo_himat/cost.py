@@ -13,12 +13,10 @@ from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import memory_mib
 from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
 from pangeo_himat.settings import Settings
+from pangeo_himat.versions import control_plane_usd_per_hour, load_calendar, today
 
 HOURS_PER_MONTH = 730
 PRICE_DATE = "2025-11"
-# EKS control plane, standard support: USD 0.10 per cluster-hour in every commercial region.
-# Source: https://aws.amazon.com/eks/pricing/
-EKS_CONTROL_PLANE_USD_PER_HOUR = 0.10
 # Public IPv4 addresses: USD 0.005 per address-hour, in use or idle, since 2024-02-01.
 # Source: https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address")
 PUBLIC_IPV4_USD_PER_HOUR = 0.005
@@ -72,6 +70,33 @@ def _regional(table: dict[str, float], region: str, notes: list[str], what: str)
     return table[FALLBACK_REGION]
 
 
+def version_notes(settings: Settings) -> list[str]:
+    """When the version's standard support ends this month or has ended, and what it means."""
+    cluster = settings["cluster"]
+    calendar = load_calendar()
+    info = calendar.versions.get(cluster["kubernetes_version"])
+    day = today()
+    if info is None:
+        return []
+    end = info.end_of_standard_support
+    extra = calendar.extra_usd_per_month()
+    if end < day:
+        return [
+            f"Kubernetes {info.version} is in extended support since {end}: the control plane "
+            f"costs USD {calendar.extended_usd_per_hour:.2f}/h (about +{extra:.0f} USD/month) "
+            f"until {info.end_of_extended_support}, when EKS upgrades it"
+        ]
+    if (end - day).days <= 31:
+        then = (
+            f"the control plane then costs USD {calendar.extended_usd_per_hour:.2f}/h "
+            f"(about +{extra:.0f} USD/month)"
+            if cluster["support"] == "extended"
+            else "EKS then upgrades the cluster (cluster.support: standard)"
+        )
+        return [f"standard support of Kubernetes {info.version} ends on {end}; {then}"]
+    return []
+
+
 def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
     """Hourly costs of every billed item, with the hibernation states side by side."""
     region = settings["cluster"]["region"]
@@ -92,9 +117,18 @@ def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
     if spot["max_price"] is None and not known:
         notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
     nodes = 0 if settings["hibernate"] else spot["nodes"]
+    control_plane = control_plane_usd_per_hour(
+        settings["cluster"]["kubernetes_version"], settings["cluster"]["support"], today()
+    )
+    notes.extend(version_notes(settings))
     jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
     lines = [
-        CostLine("EKS control plane", *[EKS_CONTROL_PLANE_USD_PER_HOUR] * 3),
+        CostLine(
+            f"EKS control plane ({settings['cluster']['kubernetes_version']}, "
+            f"{'extended' if control_plane > load_calendar().standard_usd_per_hour else 'standard'}"
+            " support)",
+            *[control_plane] * 3,
+        ),
         CostLine(f"Jupyter volume ({jupyter_gib:g} GiB gp3)", *[jupyter_gib * gp3_hour] * 3),
         CostLine(f"stable node ({stable_name}, on-demand)", stable_price, stable_price, 0.0),
         CostLine(

@@ -27,3 +27,16 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+
+
+class OutputError(InputError):
+    """A file could not be written: one `file: cause` line, exit 1 (the input was fine).
+
+    It is an InputError so that every command that reports input problems reports this one
+    the same way, one line and no traceback; only the exit status differs.
+    """
+
+    exit_code = 1
+
+    def __init__(self, path: object, reason: str):
+        super().__init__([Problem(str(path), None, "", f"cannot be written: {reason}")])

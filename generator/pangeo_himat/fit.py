@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from pangeo_himat.catalog import InstanceType, instance_type
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
+from pangeo_himat.quantities import cpu_millicores, format_millicores, format_mib, memory_mib
 from pangeo_himat.settings import Settings
 from pangeo_himat.system_pods import requests_on
 from pangeo_himat.yaml_lines import KeyPath
@@ -190,7 +190,7 @@ class FitReport:
             "stable": self.stable.as_dict(),
             "spot": [node.as_dict() for node in self.spot],
             "workers": {
-                "cpu": format_cpu(self.worker_cpu_millicores),
+                "cpu": format_millicores(self.worker_cpu_millicores),
                 "memory": format_mib(self.worker_memory_mib),
                 "per_node": self.workers_per_node,
                 "count": self.worker_count,
@@ -272,9 +272,9 @@ def _stable_problem(settings: Settings, node: NodeFit) -> Problem:
     free_memory = node.shape.allocatable_memory_mib - node.system_memory_mib
     return settings.problem(
         ("stable", "instance_type"),
-        f"{node.shape.instance_type} leaves {format_cpu(free_cpu)} CPU and {free_memory}Mi "
+        f"{node.shape.instance_type} leaves {format_millicores(free_cpu)} CPU and {free_memory}Mi "
         f"after system pods, but Jupyter + scheduler request "
-        f"{format_cpu(node.requested_cpu_millicores - node.system_cpu_millicores)} CPU and "
+        f"{format_millicores(node.requested_cpu_millicores - node.system_cpu_millicores)} CPU and "
         f"{node.requested_memory_mib - node.system_memory_mib}Mi; choose a larger stable "
         "instance type or lower jupyter/scheduler cpu and memory",
     )
@@ -303,8 +303,8 @@ def compute_fit(settings: Settings) -> FitReport:
         problems.append(
             settings.problem(
                 ("workers", "memory" if memory > free_memory else "cpu"),
-                f"one worker ({format_cpu(cpu)} CPU, {memory}Mi) does not fit on a "
-                f"{smallest.instance_type} spot node, which has {format_cpu(max(free_cpu, 0))} "
+                f"one worker ({format_millicores(cpu)} CPU, {memory}Mi) does not fit on a "
+                f"{smallest.instance_type} spot node, which has {format_millicores(max(free_cpu, 0))} "
                 f"CPU and {max(free_memory, 0)}Mi free after system pods; lower workers.cpu/"
                 "memory or choose larger spot types",
             )
@@ -315,7 +315,7 @@ def compute_fit(settings: Settings) -> FitReport:
             settings.problem(
                 ("workers", "count"),
                 f"{requested} workers do not fit: {nodes} spot nodes x {per_node} workers "
-                f"({format_cpu(cpu)} CPU, {memory}Mi each) = {per_node * nodes}; set "
+                f"({format_millicores(cpu)} CPU, {memory}Mi each) = {per_node * nodes}; set "
                 f"workers.count to {per_node * nodes} or auto, or spot.nodes to {needed_nodes}",
             )
         )
