@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pangeo_himat.versions import load_calendar, today
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
 
@@ -55,3 +57,12 @@ def eksctl_schema() -> dict:
         f"eksctl's ClusterConfig schema is unavailable: {SHARED_SCHEMA} does not exist and "
         "eksctl is not installed (install eksctl to run `eksctl utils schema`)"
     )
+
+
+# --- Kubernetes versions by support phase on the shipped EKS calendar, as of today ---------
+
+
+def kubernetes_versions(phase: str) -> list[str]:
+    """Versions of the calendar in `standard`, `extended` or `retired` support today."""
+    calendar = load_calendar()
+    return [v for v, info in calendar.versions.items() if info.phase(today()) == phase]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from conftest import write_settings
+from conftest import kubernetes_versions, write_settings
 from pangeo_himat import names
-from pangeo_himat.render import render_all
 from pangeo_himat.loader import load_settings
+from pangeo_himat.render import render_all
 
 VARIANTS = {
     "defaults": {},
@@ -49,7 +49,11 @@ VARIANTS = {
         "workers.memory": "3000Mi",
         "workers.cpu": "1",
     },
-    "no-spot-nodes": {"spot.nodes": 0, "cluster.kubernetes_version": "1.32"},
+    "no-spot-nodes-oldest-version": {
+        "spot.nodes": 0,
+        "cluster.kubernetes_version": (kubernetes_versions("extended") or ["1.35"])[0],
+        "cluster.support": "extended",
+    },
     "custom-type": {
         "stable.instance_type": "m8g.xlarge",
         "custom_instance_types": {
