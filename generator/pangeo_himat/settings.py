@@ -103,8 +103,13 @@ TYPE_WORDS = {
 }
 
 
+SHOWN_CHARACTERS = 60
+
+
 def show(value: Any) -> str:
-    """A value as the user wrote it: strings quoted, YAML's null/true/false spelled so."""
+    """A value as the user wrote it: strings quoted (long ones cut), null/true/false spelled so."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARACTERS:
+        return json.dumps(value[:SHOWN_CHARACTERS])[:-1] + f'..." ({len(value)} characters)'
     if value is None or isinstance(value, (str, bool)):
         return json.dumps(value)
     if isinstance(value, (dict, list)):
@@ -112,11 +117,20 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def _expected_from_type(where: dict[str, Any]) -> str:
+    """A plain phrase for a schema node without an `x-expected` sentence."""
+    kinds = where.get("type", "object" if "properties" in where else "")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if "enum" in where:
+        return " or ".join(json.dumps(v) for v in where["enum"])
+    return " or ".join(TYPE_WORDS.get(kind, kind) for kind in kinds if kind) or "a valid value"
+
+
 def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -> list[Problem]:
     """Turn one jsonschema error into user-facing problems (unknown keys give one each)."""
     path: KeyPath = tuple(error.absolute_path)
     where = schema_at(path)
-    expected = where.get("x-expected") or where.get("description", "")
+    expected = where.get("x-expected") or _expected_from_type(where)
 
     def problem(at: KeyPath, message: str) -> Problem:
         line = lines.get(at) or lines.get(at[:-1]) if at else None
@@ -132,7 +146,7 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
         problems = []
         for missing in (key for key in error.validator_value if key not in error.instance):
             sub = schema_at((*path, missing))
-            hint = sub.get("x-expected") or sub.get("description", "")
+            hint = sub.get("x-expected") or _expected_from_type(sub)
             problems.append(
                 Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())
             )
@@ -145,8 +159,20 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
             "maxItems": f"takes at most {error.validator_value} entries",
             "uniqueItems": "has the same entry twice",
         }[error.validator]
-        return [problem(path, f"{detail}; expected {where.get('description', '')}".rstrip("; "))]
-    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "maxLength"):
+        return [problem(path, f"{detail}; expected {expected}")]
+    if error.validator == "maxProperties":
+        return [
+            problem(
+                path,
+                f"has {len(error.instance)} entries, more than the {error.validator_value} "
+                f"allowed; expected {expected}",
+            )
+        ]
+    if error.validator in ("maxLength", "minLength"):
+        return [
+            problem(path, f"{show(error.instance)} has the wrong length; expected {expected}")
+        ]
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return [problem(path, f"{show(error.instance)} is out of range; expected {expected}")]
     if error.validator == "type" and "x-expected" not in where:
         wanted = error.validator_value
