@@ -151,8 +151,10 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
                 Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())
             )
         return problems
-    if error.validator == "propertyNames":
-        return [problem(path, f"{show(error.instance)} is not an allowed key here")]
+    if error.validator == "propertyNames" or "propertyNames" in error.schema_path:
+        names = where.get("propertyNames", {})
+        hint = names.get("x-expected", "a different key")
+        return [problem(path, f"{show(error.instance)} is not an allowed key here; expected {hint}")]
     if error.validator in ("minItems", "uniqueItems", "maxItems"):
         detail = {
             "minItems": f"needs at least {error.validator_value} entries",
@@ -198,7 +200,8 @@ def validate_document(data: Any, file: str, lines: dict[KeyPath, int]) -> list[P
     problems: list[Problem] = []
     for error in schema_errors(data):
         problems.extend(_schema_problem(error, file, lines))
-    unique = list(dict.fromkeys(problems))
+    first_per_key = {(p.path, p.line): p for p in reversed(problems)}
+    unique = [p for p in dict.fromkeys(problems) if first_per_key[(p.path, p.line)] is p]
     return sorted(unique, key=lambda p: (p.line or 0, p.path))
 
 

@@ -104,14 +104,20 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         try:
             value = self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as error:
+            raise self.fail(node, path, f"cannot be read as a value: {error.problem}") from None
         except (yaml.YAMLError, ValueError, OverflowError) as error:
             raise self.fail(node, path, f"cannot be read as a value: {error}") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, path, f"{node.value} is not a finite number")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if abs(value) > MAX_NUMBER:
+                shown = node.value if len(node.value) <= 20 else f"{node.value[:20]}..."
                 raise self.fail(
-                    node, path, f"{node.value[:20]} is out of range; expected a smaller number"
+                    node,
+                    path,
+                    f"{shown} ({len(node.value)} characters) is out of range; expected a "
+                    f"number between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}",
                 )
         return value
 
