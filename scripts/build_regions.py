@@ -55,8 +55,7 @@ def build() -> str:
         "generated_by": "scripts/build_regions.py",
         "region_source": f"botocore {metadata.version('botocore')} botocore/{ENDPOINTS}",
         "zone_source": (
-            f"moto {metadata.version('moto')} "
-            "moto/ec2/models/availability_zones_and_regions.py"
+            f"moto {metadata.version('moto')} moto/ec2/models/availability_zones_and_regions.py"
         ),
         "regions": regions,
     }

@@ -43,7 +43,8 @@ def settings_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "-f",
         "--settings",
         "settings_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        # No click checks: the reader reports a directory or FIFO as a `file: message` line.
+        type=click.Path(path_type=Path),
         default=None,
         help=f"Settings file (default: ./{DEFAULT_SETTINGS}, else the built-in defaults).",
     )(command)

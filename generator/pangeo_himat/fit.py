@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from pangeo_himat.catalog import InstanceType, instance_type
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.quantities import cpu_millicores, format_millicores, format_mib, memory_mib
+from pangeo_himat.quantities import cpu_millicores, format_mib, format_millicores, memory_mib
 from pangeo_himat.settings import Settings
 from pangeo_himat.system_pods import requests_on
 from pangeo_himat.yaml_lines import KeyPath
@@ -304,7 +304,8 @@ def compute_fit(settings: Settings) -> FitReport:
             settings.problem(
                 ("workers", "memory" if memory > free_memory else "cpu"),
                 f"one worker ({format_millicores(cpu)} CPU, {memory}Mi) does not fit on a "
-                f"{smallest.instance_type} spot node, which has {format_millicores(max(free_cpu, 0))} "
+                f"{smallest.instance_type} spot node, which has "
+                f"{format_millicores(max(free_cpu, 0))} "
                 f"CPU and {max(free_memory, 0)}Mi free after system pods; lower workers.cpu/"
                 "memory or choose larger spot types",
             )

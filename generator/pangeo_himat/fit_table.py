@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pangeo_himat.fit import FitReport, NodeFit
-from pangeo_himat.quantities import format_millicores, format_mib
+from pangeo_himat.quantities import format_mib, format_millicores
 
 COLUMNS = (
     ("role", 6),

@@ -79,5 +79,5 @@ def read_settings_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _refuse(
-            path, f"is not UTF-8 text (byte {error.start} cannot be decoded); save it as UTF-8"
+            path, f"is not UTF-8 text (at byte offset {error.start}); save it as UTF-8"
         ) from None

@@ -10,8 +10,8 @@ from pangeo_himat.errors import Problem
 from pangeo_himat.quantities import cpu_millicores, memory_mib
 from pangeo_himat.regions import load_regions, partition_regions
 from pangeo_himat.settings import Settings
-from pangeo_himat.yaml_lines import KeyPath
 from pangeo_himat.versions import load_calendar, today
+from pangeo_himat.yaml_lines import KeyPath
 
 # EBS gp3 volume sizes: 1 GiB to 16 TiB.
 # Source: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html (gp3 volume size)
@@ -95,7 +95,8 @@ def check_kubernetes_version(settings: Settings) -> list[Problem]:
                 f"(control plane USD {calendar.extended_usd_per_hour:.2f}/h) or choose a "
                 f"version in standard support: "
                 + ", ".join(
-                    f'"{v}"' for v in calendar.supported(day)
+                    f'"{v}"'
+                    for v in calendar.supported(day)
                     if calendar.versions[v].phase(day) == "standard"
                 ),
             )
@@ -274,8 +275,10 @@ CHECKS: tuple[tuple[Check, tuple[KeyPath, ...]], ...] = (
     ),
     (check_spot, (("spot", "nodes"), ("spot", "max_nodes"))),
     (check_workers, (("workers",),)),
-    (check_quantities, (("scheduler",), ("jupyter", "cpu"), ("jupyter", "memory"),
-                        ("jupyter", "storage"))),
+    (
+        check_quantities,
+        (("scheduler",), ("jupyter", "cpu"), ("jupyter", "memory"), ("jupyter", "storage")),
+    ),
     (check_exposure, (("jupyter", "expose"), ("jupyter", "allowed_cidrs"))),
     (check_buckets, (("data", "buckets"),)),
 )

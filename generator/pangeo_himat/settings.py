@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.errors import Problem
 from pangeo_himat.yaml_lines import KeyPath, dotted
 
 # jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
@@ -154,7 +154,9 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
     if error.validator == "propertyNames" or "propertyNames" in error.schema_path:
         names = where.get("propertyNames", {})
         hint = names.get("x-expected", "a different key")
-        return [problem(path, f"{show(error.instance)} is not an allowed key here; expected {hint}")]
+        return [
+            problem(path, f"{show(error.instance)} is not an allowed key here; expected {hint}")
+        ]
     if error.validator in ("minItems", "uniqueItems", "maxItems"):
         detail = {
             "minItems": f"needs at least {error.validator_value} entries",
@@ -171,9 +173,7 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
             )
         ]
     if error.validator in ("maxLength", "minLength"):
-        return [
-            problem(path, f"{show(error.instance)} has the wrong length; expected {expected}")
-        ]
+        return [problem(path, f"{show(error.instance)} has the wrong length; expected {expected}")]
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return [problem(path, f"{show(error.instance)} is out of range; expected {expected}")]
     if error.validator == "type" and "x-expected" not in where:

@@ -110,15 +110,15 @@ class _Builder:
             raise self.fail(node, path, f"cannot be read as a value: {error}") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, path, f"{node.value} is not a finite number")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if abs(value) > MAX_NUMBER:
-                shown = node.value if len(node.value) <= 20 else f"{node.value[:20]}..."
-                raise self.fail(
-                    node,
-                    path,
-                    f"{shown} ({len(node.value)} characters) is out of range; expected a "
-                    f"number between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}",
-                )
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if is_number and abs(value) > MAX_NUMBER:
+            shown = node.value if len(node.value) <= 20 else f"{node.value[:20]}..."
+            raise self.fail(
+                node,
+                path,
+                f"{shown} ({len(node.value)} characters) is out of range; expected a "
+                f"number between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}",
+            )
         return value
 
     def mapping(self, node: yaml.Node, path: KeyPath) -> dict[str, Any]:
@@ -134,7 +134,9 @@ class _Builder:
             child = (*path, key)
             line = key_node.start_mark.line + 1
             if key in result:
-                raise self.fail(key_node, child, f"written twice (first on line {self.lines[child]})")
+                raise self.fail(
+                    key_node, child, f"written twice (first on line {self.lines[child]})"
+                )
             self.lines[child] = line
             result[key] = self.build(value_node, child)
         return {**{k: v for k, v in merged.items() if k not in result}, **result}
