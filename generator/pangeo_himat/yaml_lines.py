@@ -160,9 +160,16 @@ def load_yaml_with_lines(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]
     written twice, for nesting past MAX_DEPTH, for aliases that expand past MAX_NODES values or
     contain themselves, and for numbers that are not finite or not of a sane size.
     """
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as error:
+        reason = f"unacceptable character #x{error.character:04x} at position {error.position}"
+        raise YamlProblem(Problem(file, None, "", f"not valid YAML: {reason}")) from None
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as error:
+        reason = f"unacceptable character #x{error.character:04x} at position {error.position}"
+        raise YamlProblem(Problem(file, None, "", f"not valid YAML: {reason}")) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
