@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from conftest import ROOT, kubernetes_versions, write_settings
@@ -95,11 +96,16 @@ def test_regions_data_is_generated_from_botocore_and_moto():
     assert result.returncode == 0, "data/regions.json is stale: run scripts/build_regions.py"
 
 
-def test_image_pinned_by_digest_validates_and_renders(tmp_path):
-    image = f"pangeo/pangeo-notebook@{DIGEST}"
+@pytest.mark.parametrize(
+    "image", [f"pangeo/pangeo-notebook@{DIGEST}", f"pangeo/pangeo-notebook:2025.11.13@{DIGEST}"]
+)
+def test_image_pinned_by_digest_validates_and_renders(tmp_path, image):
     settings = write_settings(tmp_path, {"image": image})
     result = CliRunner().invoke(cli, ["render", "-f", str(settings), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+    values = yaml.safe_load((tmp_path / "clusterconfig" / "himat" / "values.yaml").read_text())
+    # The chart writes the image as `repository:tag` (_helpers.tpl).
+    assert f"{values['image']['repository']}:{values['image']['tag']}" == image
 
 
 @pytest.mark.parametrize(

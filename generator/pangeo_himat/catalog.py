@@ -64,3 +64,11 @@ def instance_type(settings: dict[str, Any], name: str) -> InstanceType | None:
             on_demand_usd_per_hour={} if price is None else {settings["cluster"]["region"]: price},
         )
     return load_catalog().get(name)
+
+
+def known_instance_type(settings: dict[str, Any], name: str) -> InstanceType:
+    """A type that `rules.check_instance_types` has already found (the fit and cost use it)."""
+    found = instance_type(settings, name)
+    if found is None:
+        raise LookupError(f"{name} is neither in the catalog nor in custom_instance_types")
+    return found

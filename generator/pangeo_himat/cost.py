@@ -7,8 +7,9 @@ real spot price is lower and changes hourly, so the figure is an upper bound.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from pangeo_himat.catalog import instance_type, load_catalog
+from pangeo_himat.catalog import known_instance_type, load_catalog
 from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import memory_mib
 from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
@@ -47,9 +48,9 @@ class CostReport:
     notes: list[str] = field(default_factory=list)
 
     def total(self, state: str) -> float:
-        return sum(getattr(line, state) for line in self.lines)
+        return float(sum(getattr(line, state) for line in self.lines))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         states = ("running", "hibernated", "hibernated_all")
         return {
             "region": self.region,
@@ -65,7 +66,7 @@ class CostReport:
 
 def _regional(table: dict[str, float], region: str, notes: list[str], what: str) -> float:
     if region in table:
-        return table[region]
+        return float(table[region])
     notes.append(f"no {what} price for {region}; {FALLBACK_REGION}'s is used")
     return table[FALLBACK_REGION]
 
@@ -103,13 +104,13 @@ def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
     notes: list[str] = []
     gp3_hour = _regional(GP3_USD_PER_GIB_MONTH, region, notes, "gp3") / HOURS_PER_MONTH
     stable_name = settings["stable"]["instance_type"]
-    stable_price = instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
+    stable_price = known_instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
     if stable_price is None:
         notes.append(f"no on-demand price for {stable_name} in {region}; counted as 0")
         stable_price = 0.0
     spot = settings["spot"]
     od_prices = [
-        instance_type(settings, name).on_demand_usd_per_hour.get(region)
+        known_instance_type(settings, name).on_demand_usd_per_hour.get(region)
         for name in spot["instance_types"]
     ]
     known = [price for price in od_prices if price is not None]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from pangeo_himat.catalog import InstanceType, instance_type
+from pangeo_himat.catalog import InstanceType, known_instance_type
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.quantities import cpu_millicores, format_mib, format_millicores, memory_mib
 from pangeo_himat.settings import Settings
@@ -51,7 +52,7 @@ def max_pods(instance: InstanceType) -> int:
 
 def kube_reserved_cpu_millicores(vcpu: int) -> int:
     """The CPU nodeadm holds back for the kubelet and container runtime."""
-    reserved, remaining = 0, vcpu
+    reserved, remaining = 0, float(vcpu)
     for cores, hundredths_of_percent in KUBE_RESERVED_CPU_LADDER:
         in_range = min(remaining, cores)
         reserved += int(in_range * 1000 * hundredths_of_percent) // 10000
@@ -156,7 +157,7 @@ class NodeFit:
         free = self.shape.allocatable_memory_mib - self.system_memory_mib
         return self.dask_memory_mib / free if free > 0 else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for name in (
             "requested_cpu_millicores",
@@ -185,7 +186,7 @@ class FitReport:
     spot_nodes: int
     problems: list[Problem] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "stable": self.stable.as_dict(),
             "spot": [node.as_dict() for node in self.spot],
@@ -282,8 +283,10 @@ def _stable_problem(settings: Settings, node: NodeFit) -> Problem:
 
 def compute_fit(settings: Settings) -> FitReport:
     """The fit report; `problems` lists what does not fit (empty when everything does)."""
-    stable_type = instance_type(settings, settings["stable"]["instance_type"])
-    spot_types = [instance_type(settings, name) for name in settings["spot"]["instance_types"]]
+    stable_type = known_instance_type(settings, settings["stable"]["instance_type"])
+    spot_types = [
+        known_instance_type(settings, name) for name in settings["spot"]["instance_types"]
+    ]
     stable = _stable_fit(settings, node_shape(stable_type))
     spot_shapes = [node_shape(spot_type) for spot_type in spot_types]
     cpu, memory = resolve_worker_shape(settings, spot_shapes)

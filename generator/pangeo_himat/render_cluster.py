@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from pangeo_himat import names
 from pangeo_himat.data_access import pod_identity_associations
@@ -56,7 +57,7 @@ def autoscaler_tags(cluster_name: str) -> dict[str, str]:
     }
 
 
-def addons() -> list[dict]:
+def addons() -> list[dict[str, Any]]:
     """Every EKS add-on the cluster runs: networking with NetworkPolicy enforcement, DNS, EBS
     volumes, Pod Identity. eksctl's default add-ons are disabled, so this list is complete."""
     return [
@@ -71,7 +72,7 @@ def addons() -> list[dict]:
     ]
 
 
-def stable_nodegroup(settings: Settings) -> dict:
+def stable_nodegroup(settings: Settings) -> dict[str, Any]:
     """One on-demand node in the first zone, next to the Jupyter volume."""
     zones = settings["cluster"]["zones"]
     return {
@@ -92,11 +93,11 @@ def stable_nodegroup(settings: Settings) -> dict:
     }
 
 
-def spot_nodegroup(settings: Settings, fit: FitReport) -> dict:
+def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Unmanaged, because only unmanaged nodegroups take a spot maxPrice."""
     spot = settings["spot"]
     zones = settings["cluster"]["zones"]
-    distribution: dict = {"instanceTypes": list(spot["instance_types"])}
+    distribution: dict[str, Any] = {"instanceTypes": list(spot["instance_types"])}
     if spot["max_price"] is not None:
         distribution["maxPrice"] = spot["max_price"]
     distribution.update(
@@ -127,11 +128,11 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict:
     }
 
 
-def render_cluster_config(settings: Settings, fit: FitReport) -> dict:
+def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """The eksctl ClusterConfig (eksctl.io/v1alpha5) for these settings."""
     cluster = settings["cluster"]
     tags = cost_tags(settings)
-    iam: dict = {"withOIDC": True}
+    iam: dict[str, Any] = {"withOIDC": True}
     associations = pod_identity_associations(settings, tags)
     if associations:
         iam["podIdentityAssociations"] = associations

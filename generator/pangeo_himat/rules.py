@@ -19,7 +19,7 @@ GP3_MIN_GIB = 1
 GP3_MAX_GIB = 16 * 1024
 
 
-def _unknown_type(settings: Settings, path: tuple, name: str) -> Problem:
+def _unknown_type(settings: Settings, path: KeyPath, name: str) -> Problem:
     return settings.problem(
         path,
         f"{name!r} is not in the instance catalog; use a listed type (himat fit --list-types) "

@@ -40,7 +40,8 @@ def _find_shipped(name: str) -> Path:
 @functools.lru_cache(maxsize=1)
 def settings_schema() -> dict[str, Any]:
     """The settings JSON Schema (draft 2020-12)."""
-    return json.loads(_find_shipped("values.schema.json").read_text())
+    schema: dict[str, Any] = json.loads(_find_shipped("values.schema.json").read_text())
+    return schema
 
 
 def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -126,7 +127,9 @@ def _expected_from_type(where: dict[str, Any]) -> str:
     return " or ".join(TYPE_WORDS.get(kind, kind) for kind in kinds if kind) or "a valid value"
 
 
-def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -> list[Problem]:
+def _schema_problem(
+    error: jsonschema.ValidationError, file: str, lines: dict[KeyPath, int]
+) -> list[Problem]:
     """Turn one jsonschema error into user-facing problems (unknown keys give one each)."""
     path: KeyPath = tuple(error.absolute_path)
     where = schema_at(path)

@@ -8,6 +8,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -17,8 +18,8 @@ from pangeo_himat.errors import OutputError
 class _BlockDumper(yaml.SafeDumper):
     """Block-style YAML that indents lists under their key, as kubectl and eksctl write it."""
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
-        return super().increase_indent(flow, False)
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -29,7 +30,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _BlockDumper.add_representer(str, _represent_str)
 
 
-def to_yaml(document: dict, header: str = "") -> str:
+def to_yaml(document: dict[str, Any], header: str = "") -> str:
     """A dict as YAML, keys in the order the renderer chose."""
     body = yaml.dump(
         document, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=100
