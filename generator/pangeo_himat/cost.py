@@ -6,6 +6,7 @@ real spot price is lower and changes hourly, so the figure is an upper bound.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,12 +72,11 @@ def _regional(table: dict[str, float], region: str, notes: list[str], what: str)
     return table[FALLBACK_REGION]
 
 
-def version_notes(settings: Settings) -> list[str]:
-    """When the version's standard support ends this month or has ended, and what it means."""
+def version_notes(settings: Settings, day: datetime.date) -> list[str]:
+    """When the version's standard support ends within a month or has ended, and what then."""
     cluster = settings["cluster"]
     calendar = load_calendar()
     info = calendar.versions.get(cluster["kubernetes_version"])
-    day = today()
     if info is None:
         return []
     end = info.end_of_standard_support
@@ -98,8 +98,14 @@ def version_notes(settings: Settings) -> list[str]:
     return []
 
 
-def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
-    """Hourly costs of every billed item, with the hibernation states side by side."""
+def estimate_cost(
+    settings: Settings, fit: FitReport, day: datetime.date | None = None
+) -> CostReport:
+    """Hourly costs of every billed item, with the hibernation states side by side.
+
+    `day` (default: today) decides whether the Kubernetes version is in extended support.
+    """
+    day = day or today()
     region = settings["cluster"]["region"]
     notes: list[str] = []
     gp3_hour = _regional(GP3_USD_PER_GIB_MONTH, region, notes, "gp3") / HOURS_PER_MONTH
@@ -119,9 +125,9 @@ def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
         notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
     nodes = 0 if settings["hibernate"] else spot["nodes"]
     control_plane = control_plane_usd_per_hour(
-        settings["cluster"]["kubernetes_version"], settings["cluster"]["support"], today()
+        settings["cluster"]["kubernetes_version"], settings["cluster"]["support"], day
     )
-    notes.extend(version_notes(settings))
+    notes.extend(version_notes(settings, day))
     jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
     lines = [
         CostLine(

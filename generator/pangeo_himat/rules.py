@@ -93,12 +93,8 @@ def check_kubernetes_version(settings: Settings) -> list[Problem]:
                 f'standard support of "{version}" ended on {info.end_of_standard_support}, '
                 "so EKS would upgrade the cluster at once; set cluster.support: extended "
                 f"(control plane USD {calendar.extended_usd_per_hour:.2f}/h) or choose a "
-                f"version in standard support: "
-                + ", ".join(
-                    f'"{v}"'
-                    for v in calendar.supported(day)
-                    if calendar.versions[v].phase(day) == "standard"
-                ),
+                "version in standard support: "
+                + ", ".join(f'"{v}"' for v in calendar.in_standard_support(day)),
             )
         ]
     return []

@@ -18,7 +18,7 @@ from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.writer import to_yaml
 
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-_SUPPORTED_VERSIONS = load_calendar().supported(today())
+_SUPPORTED_VERSIONS = load_calendar().in_standard_support(today())
 
 # tfvars name -> (settings path, converter). Units follow the original variable names.
 MAPPING: dict[str, tuple[tuple[str, ...], Any]] = {

@@ -47,6 +47,10 @@ class Calendar:
         """Versions that EKS still runs on that day, oldest first."""
         return [v for v, info in self.versions.items() if info.phase(today) != "retired"]
 
+    def in_standard_support(self, today: datetime.date) -> list[str]:
+        """Versions under standard support on that day, oldest first."""
+        return [v for v, info in self.versions.items() if info.phase(today) == "standard"]
+
     def extra_usd_per_month(self) -> float:
         return (self.extended_usd_per_hour - self.standard_usd_per_hour) * HOURS_PER_MONTH
 
