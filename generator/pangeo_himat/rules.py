@@ -287,23 +287,15 @@ def check_settings(settings: Settings) -> list[Problem]:
 
 
 def settings_warnings(settings: Settings) -> list[str]:
-    """Allowed but costly: a Kubernetes version in extended support (or about to enter it)."""
-    cluster = settings["cluster"]
+    """Allowed but costly: a Kubernetes version in extended support, as `file:line key: text`."""
     calendar = load_calendar()
-    info = calendar.versions.get(cluster["kubernetes_version"])
-    if info is None:
+    info = calendar.versions.get(settings["cluster"]["kubernetes_version"])
+    if info is None or info.phase(today()) != "extended":
         return []
-    where = settings.problem(("cluster", "kubernetes_version"), "")
-    prefix = str(where).rstrip(": ").rstrip()
-    extra = calendar.extra_usd_per_month()
-    price = (
-        f"the control plane costs USD {calendar.extended_usd_per_hour:.2f}/h instead of "
-        f"{calendar.standard_usd_per_hour:.2f}/h (about +{extra:.0f} USD/month)"
+    message = (
+        f'"{info.version}" is in EKS extended support since {info.end_of_standard_support} '
+        f"(until {info.end_of_extended_support}): the control plane costs USD "
+        f"{calendar.extended_usd_per_hour:.2f}/h instead of {calendar.standard_usd_per_hour:.2f}/h "
+        f"(about +{calendar.extra_usd_per_month():.0f} USD/month)"
     )
-    day = today()
-    if info.phase(day) == "extended":
-        return [
-            f'{prefix}: "{info.version}" is in EKS extended support since '
-            f"{info.end_of_standard_support} (until {info.end_of_extended_support}): {price}"
-        ]
-    return []
+    return [str(settings.problem(("cluster", "kubernetes_version"), message))]
