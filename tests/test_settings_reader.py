@@ -281,3 +281,18 @@ def test_retired_version_is_refused(tmp_path):
         f' cluster.kubernetes_version: "{retired}" reached the end of EKS extended support'
         in (lines[0])
     )
+
+
+def test_a_missing_key_is_not_checked_as_its_default(tmp_path):
+    # Without a region the zones cannot be checked against one: only the missing key is named,
+    # while the fit (which needs neither) still runs.
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        "cluster:\n  name: himat\n  zones: [eu-west-1a, eu-west-1b]\nworkers:\n  count: 500\n"
+    )
+    code, lines, _ = validate(settings)
+    assert code == 2
+    assert [line.split(" ")[1].rstrip(":") for line in lines] == [
+        "cluster.region",
+        "workers.count",
+    ], lines

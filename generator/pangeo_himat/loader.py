@@ -63,9 +63,20 @@ def _without(data: Any, path: KeyPath) -> Any:
     return result
 
 
+def _missing_keys(data: Any) -> list[KeyPath]:
+    """Required keys the file leaves out: their defaults must not feed a rule as if written."""
+    return [
+        (*tuple(error.absolute_path), key)
+        for error in schema_errors(data)
+        if error.validator == "required" and isinstance(error.instance, dict)
+        for key in error.validator_value
+        if key not in error.instance
+    ]
+
+
 def set_aside(data: Any) -> tuple[Any, list[KeyPath]] | None:
     """The document with every refused value removed, and where they were; None if hopeless."""
-    refused: list[KeyPath] = []
+    refused: list[KeyPath] = _missing_keys(data)
     for _ in range(REPAIR_ROUNDS):
         completed = apply_defaults(data, settings_schema())
         paths = _refused_paths(completed)
