@@ -187,7 +187,7 @@ def test_alias_bomb_fails_with_one_line():
     bomb = ROOT / "tests" / "fixtures" / "bad" / "alias-bomb.yaml"
     code, lines, _ = validate(bomb)
     assert code == 2
-    assert len(lines) == 1 and "expands to more than" in lines[0]
+    assert len(lines) == 1 and "aliases expand to more than" in lines[0]
 
 
 def test_merge_keys_still_work(tmp_path):
@@ -296,3 +296,15 @@ def test_a_missing_key_is_not_checked_as_its_default(tmp_path):
         "cluster.region",
         "workers.count",
     ], lines
+
+
+@pytest.mark.timeout(20)
+def test_a_file_of_many_values_stops_at_the_value_limit(tmp_path):
+    settings = tmp_path / "settings.yaml"
+    tags = "".join(f"    k{i}: v\n" for i in range(60_000))
+    settings.write_text(f"cluster:\n  name: himat\n  tags:\n{tags}")
+    code, lines, _ = validate(settings)
+    assert code == 2
+    assert len(lines) == 1 and lines[0].endswith(
+        ": holds more than 20000 values; a settings file has about 60"
+    ), lines

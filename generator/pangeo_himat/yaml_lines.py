@@ -38,19 +38,28 @@ class YamlProblem(Exception):
         self.problem = problem
 
 
+class _OverLimit(yaml.composer.ComposerError):
+    """Valid YAML, but deeper or larger than a settings file can be."""
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader whose composer stops at MAX_DEPTH levels of nesting."""
+    """SafeLoader whose composer stops at MAX_DEPTH levels of nesting and MAX_NODES values."""
 
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self.depth += 1
+        self.nodes += 1
         try:
-            if self.depth > MAX_DEPTH:
+            if self.depth > MAX_DEPTH or self.nodes > MAX_NODES:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+                reason = (
+                    f"nested deeper than {MAX_DEPTH} levels"
+                    if self.depth > MAX_DEPTH
+                    else f"holds more than {MAX_NODES} values; a settings file has about 60"
                 )
+                raise _OverLimit(None, None, reason, mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -83,8 +92,8 @@ class _Builder:
             raise self.fail(
                 node,
                 path,
-                f"expands to more than {MAX_NODES} values (aliases repeated inside each "
-                "other?); expected a settings file of plain keys and values",
+                f"aliases expand to more than {MAX_NODES} values; expected a settings file of "
+                "plain keys and values",
             )
         if len(path) > MAX_DEPTH:
             raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
@@ -170,6 +179,9 @@ def load_yaml_with_lines(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]
     except yaml.reader.ReaderError as error:
         reason = f"unacceptable character #x{error.character:04x} at position {error.position}"
         raise YamlProblem(Problem(file, None, "", f"not valid YAML: {reason}")) from None
+    except _OverLimit as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise YamlProblem(Problem(file, line, "", str(error.problem))) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
