@@ -265,11 +265,18 @@ def test_cost_prices_an_extended_version_at_060(tmp_path, extended_version):
     assert '"running": 0.6,' in control_plane.split("}")[0]
 
 
-def test_version_in_extended_support_needs_extended_support(tmp_path, extended_version):
+def test_version_in_extended_support_cannot_get_standard_support(tmp_path, extended_version):
+    # supportType STANDARD means "upgrade at the end of standard support", already past.
     settings = write_settings(tmp_path, {"cluster.kubernetes_version": extended_version})
     code, lines, _ = validate(settings)
-    assert code == 2
-    assert len(lines) == 1 and " cluster.support: standard support of " in lines[0]
+    assert code == 0, lines
+    assert len(lines) == 1 and lines[0].startswith("warning: ")
+    assert "cluster.support: standard cannot apply" in lines[0]
+    assert "rendered with supportType EXTENDED" in lines[0]
+    result = CliRunner().invoke(cli, ["render", "-f", str(settings), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "clusterconfig" / "himat" / "eksctl.yaml").read_text()
+    assert "upgradePolicy:\n  supportType: EXTENDED\n" in text
 
 
 def test_retired_version_is_refused(tmp_path):

@@ -124,9 +124,7 @@ def estimate_cost(
     if spot["max_price"] is None and not known:
         notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
     nodes = 0 if settings["hibernate"] else spot["nodes"]
-    control_plane = control_plane_usd_per_hour(
-        settings["cluster"]["kubernetes_version"], settings["cluster"]["support"], day
-    )
+    control_plane = control_plane_usd_per_hour(settings["cluster"]["kubernetes_version"], day)
     notes.extend(version_notes(settings, day))
     jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
     lines = [

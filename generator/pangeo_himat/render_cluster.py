@@ -10,6 +10,7 @@ from pangeo_himat import names
 from pangeo_himat.data_access import pod_identity_associations
 from pangeo_himat.fit import FitReport
 from pangeo_himat.settings import Settings
+from pangeo_himat.versions import effective_support, today
 
 AMI_FAMILY = "AmazonLinux2023"
 STABLE_VOLUME_GIB = 50
@@ -155,7 +156,12 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
         # eksctl's own default is EXTENDED, which bills USD 0.60 instead of 0.10 per hour once
         # standard support ends. Source: eksctl pkg/apis/eksctl.io/v1alpha5/types.go
         # (DefaultSupportType = SupportTypeExtended).
-        "upgradePolicy": {"supportType": cluster["support"].upper()},
+        # A version already past standard support can only be EXTENDED (see versions.py).
+        "upgradePolicy": {
+            "supportType": effective_support(
+                cluster["kubernetes_version"], cluster["support"], today()
+            ).upper()
+        },
         # Without this, eksctl adds every default add-on not listed, metrics-server included
         # (a pod on the stable node the fit does not count). Source: eksctl
         # pkg/actions/addon/tasks.go (CreateAddonTasks) and v1alpha5/known_addons.go.

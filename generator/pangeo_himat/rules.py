@@ -66,9 +66,8 @@ def check_zones(settings: Settings) -> list[Problem]:
 
 
 def check_kubernetes_version(settings: Settings) -> list[Problem]:
-    """A version past extended support cannot be created; one in extended support needs it."""
-    cluster = settings["cluster"]
-    version, support = cluster["kubernetes_version"], cluster["support"]
+    """A version past extended support cannot be created (in extended support: a warning)."""
+    version = settings["cluster"]["kubernetes_version"]
     calendar = load_calendar()
     day = today()
     supported = ", ".join(f'"{v}"' for v in calendar.supported(day))
@@ -84,17 +83,6 @@ def check_kubernetes_version(settings: Settings) -> list[Problem]:
                 ("cluster", "kubernetes_version"),
                 f'"{version}" {reason}; expected one of {supported} '
                 f"(calendar of {calendar.date}: {calendar.source.split()[0]})",
-            )
-        ]
-    if info.phase(day) == "extended" and support == "standard":
-        return [
-            settings.problem(
-                ("cluster", "support"),
-                f'standard support of "{version}" ended on {info.end_of_standard_support}, '
-                "so EKS would upgrade the cluster at once; set cluster.support: extended "
-                f"(control plane USD {calendar.extended_usd_per_hour:.2f}/h) or choose a "
-                "version in standard support: "
-                + ", ".join(f'"{v}"' for v in calendar.in_standard_support(day)),
             )
         ]
     return []
@@ -298,4 +286,11 @@ def settings_warnings(settings: Settings) -> list[str]:
         f"{calendar.extended_usd_per_hour:.2f}/h instead of {calendar.standard_usd_per_hour:.2f}/h "
         f"(about +{calendar.extra_usd_per_month():.0f} USD/month)"
     )
+    if settings["cluster"]["support"] == "standard":
+        message += (
+            "; cluster.support: standard cannot apply to a version already past standard "
+            "support, so the cluster is rendered with supportType EXTENDED; choose "
+            + " or ".join(f'"{v}"' for v in calendar.in_standard_support(today()))
+            + " to pay the standard price"
+        )
     return [str(settings.problem(("cluster", "kubernetes_version"), message))]

@@ -86,14 +86,21 @@ def today() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def control_plane_usd_per_hour(version: str, support: str, day: datetime.date) -> float:
-    """What the control plane costs on `day`: extended pricing once standard support ended.
+def in_extended_support(version: str, day: datetime.date) -> bool:
+    info = load_calendar().versions.get(version)
+    return info is not None and info.phase(day) == "extended"
 
-    With `support: standard`, EKS upgrades the cluster at the end of standard support instead,
-    so the cluster keeps the standard price.
-    """
+
+def effective_support(version: str, support: str, day: datetime.date) -> str:
+    """The upgrade policy the cluster gets: `standard` means "upgrade when standard support
+    ends", which a version already past it cannot have, so such a version gets `extended`."""
+    return "extended" if in_extended_support(version, day) else support
+
+
+def control_plane_usd_per_hour(version: str, day: datetime.date) -> float:
+    """What the control plane costs on `day`: the extended price once standard support ended
+    (with `support: standard` EKS upgrades the cluster then, so it never gets that far)."""
     calendar = load_calendar()
-    info = calendar.versions.get(version)
-    if info is not None and support == "extended" and info.phase(day) != "standard":
+    if in_extended_support(version, day):
         return calendar.extended_usd_per_hour
     return calendar.standard_usd_per_hour
