@@ -41,7 +41,7 @@ def bench_fit() -> float:
     """Every catalog type as the only spot type, split into 1-4 auto-sized workers."""
     from pangeo_himat.catalog import load_catalog
     from pangeo_himat.fit import compute_fit
-    from pangeo_himat.settings import load_settings
+    from pangeo_himat.loader import load_settings
 
     defaults = load_settings(None)
     print()

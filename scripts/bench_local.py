@@ -83,8 +83,8 @@ def bench_local(settings: Path) -> dict:
     """Start-up medians and throughput of the local stack against LocalCluster."""
     from distributed import LocalCluster
 
+    from pangeo_himat.loader import load_settings
     from pangeo_himat.local import local_shape
-    from pangeo_himat.settings import load_settings
 
     jupyter, workers, ours = [], [], []
     for _ in range(RUNS):

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-from pangeo_himat.settings import load_settings
+from pangeo_himat.versions import load_calendar, today
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
@@ -89,3 +90,12 @@ def deployment_pod_spec(documents: list[dict[str, Any]], suffix: str) -> dict[st
         d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"].endswith(suffix)
     ]
     return dict(deployment["spec"]["template"]["spec"])
+
+
+# --- Kubernetes versions by support phase on the shipped EKS calendar, as of today ---------
+
+
+def kubernetes_versions(phase: str) -> list[str]:
+    """Versions of the calendar in `standard`, `extended` or `retired` support today."""
+    calendar = load_calendar()
+    return [v for v, info in calendar.versions.items() if info.phase(today()) == phase]

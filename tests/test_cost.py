@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -11,7 +12,8 @@ from conftest import write_settings
 from pangeo_himat.cli import cli
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.fit import compute_fit
-from pangeo_himat.settings import load_settings
+from pangeo_himat.loader import load_settings
+from pangeo_himat.versions import load_calendar
 
 
 def cost_of(tmp_path, changes=None):
@@ -70,3 +72,30 @@ def test_cost_command_prints_hour_and_month(tmp_path):
     )
     text = CliRunner().invoke(cli, ["cost", "-f", str(settings)]).stdout
     assert "total per month" in text and "EKS control plane" in text
+
+
+def test_control_plane_costs_060_once_standard_support_has_ended(tmp_path):
+    settings = load_settings(write_settings(tmp_path, {"cluster.support": "extended"}))
+    fit = compute_fit(settings)
+    end = load_calendar().versions["1.35"].end_of_standard_support
+    during = estimate_cost(settings, fit, end)
+    after = estimate_cost(settings, fit, end + datetime.timedelta(days=1))
+    assert during.lines[0].running == 0.10
+    assert after.lines[0].running == after.lines[0].hibernated_all == 0.60
+    assert after.lines[0].item == "EKS control plane (1.35, extended support)"
+    assert after.total("running") - during.total("running") == pytest.approx(0.50)
+    assert any("about +365 USD/month" in note for note in after.notes)
+
+
+def test_cost_notes_standard_support_ending_within_a_month(tmp_path):
+    end = load_calendar().versions["1.35"].end_of_standard_support
+    for support, then in (
+        ("standard", "EKS then upgrades the cluster"),
+        ("extended", "USD 0.60/h (about +365 USD/month)"),
+    ):
+        settings = load_settings(write_settings(tmp_path, {"cluster.support": support}))
+        report = estimate_cost(settings, compute_fit(settings), end - datetime.timedelta(days=10))
+        notes = [note for note in report.notes if "standard support of Kubernetes 1.35" in note]
+        assert notes == [notes[0]] and f"ends on {end}" in notes[0] and then in notes[0], notes
+        far = estimate_cost(settings, compute_fit(settings), end - datetime.timedelta(days=90))
+        assert not any("standard support of Kubernetes" in note for note in far.notes)

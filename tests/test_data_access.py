@@ -10,8 +10,8 @@ import pytest
 from conftest import write_settings
 from pangeo_himat import names
 from pangeo_himat.data_access import READWRITE_OBJECT_ACTIONS
+from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-from pangeo_himat.settings import load_settings
 
 BUCKETS = {
     0: [],

@@ -11,8 +11,8 @@ from conftest import write_settings
 from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cli import cli
 from pangeo_himat.fit import compute_fit, kube_reserved_cpu_millicores, node_shape
-from pangeo_himat.settings import load_settings
-from pangeo_himat.system_pods import requests_on
+from pangeo_himat.loader import load_settings
+from pangeo_himat.system_pods import SYSTEM_PODS, requests_on
 
 # type: (max pods, kube-reserved CPU m, allocatable CPU m, allocatable memory MiB), by hand:
 #   max pods = ENIs * (IPs per ENI - 1) + 2
@@ -100,3 +100,24 @@ def test_fit_table_lists_every_node_type(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ["m5.xlarge", "m5a.xlarge", "m6i.xlarge", "m6a.xlarge"]:
         assert name in result.stdout
+
+
+@pytest.mark.parametrize("cpu", ["1", "2", "1500m"])
+def test_fit_prints_every_cpu_figure_in_millicores(tmp_path, cpu):
+    settings = write_settings(tmp_path, {"workers.cpu": cpu, "workers.memory": "2Gi"})
+    result = CliRunner().invoke(cli, ["fit", "-f", str(settings)])
+    table = result.stdout.splitlines()
+    # allocatable, system pods, ours and free are `<cpu>/<memory>` pairs
+    pairs = [cell for row in table[1:-2] for cell in row.split() if "/" in cell]
+    assert pairs and all(pair.split("/")[0].endswith("m") for pair in pairs), pairs
+    assert f"({cpu if cpu.endswith('m') else str(int(cpu) * 1000) + 'm'} CPU, " in table[-2]
+
+
+def test_ebs_csi_figures_match_the_chart_defaults():
+    # charts/aws-ebs-csi-driver: node 10m/40Mi + two sidecars at 10m/32Mi; controller five
+    # containers at 10m/40Mi + liveness-probe at 10m/32Mi.
+    pods = {pod.name: pod for pod in SYSTEM_PODS}
+    assert (pods["ebs-csi-node"].cpu_millicores, pods["ebs-csi-node"].memory_mib) == (30, 104)
+    controller = pods["ebs-csi-controller"]
+    assert (controller.cpu_millicores, controller.memory_mib, controller.replicas) == (60, 232, 2)
+    assert not any("metrics-server" in name for name in pods)

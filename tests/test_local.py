@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 from conftest import ROOT, write_settings
+from pangeo_himat.loader import load_settings
 from pangeo_himat.local import local_shape
-from pangeo_himat.settings import load_settings
 
 pytestmark = pytest.mark.timeout(300)
 WORKERS = 2

@@ -5,10 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from conftest import write_settings
+from conftest import kubernetes_versions, write_settings
 from pangeo_himat import names
+from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-from pangeo_himat.settings import load_settings
 
 VARIANTS = {
     "defaults": {},
@@ -49,7 +49,11 @@ VARIANTS = {
         "workers.memory": "3000Mi",
         "workers.cpu": "1",
     },
-    "no-spot-nodes": {"spot.nodes": 0, "cluster.kubernetes_version": "1.32"},
+    "no-spot-nodes-oldest-version": {
+        "spot.nodes": 0,
+        "cluster.kubernetes_version": (kubernetes_versions("extended") or ["1.35"])[0],
+        "cluster.support": "extended",
+    },
     "custom-type": {
         "stable.instance_type": "m8g.xlarge",
         "custom_instance_types": {
@@ -167,3 +171,22 @@ def test_spot_volume_holds_every_workers_spill(rendered):
     spot = result.cluster_config["nodeGroups"][0]
     spill_gib = int(result.values["worker"]["spillSizeLimit"].removesuffix("Gi"))
     assert spot["volumeSize"] >= result.fit.workers_per_node * spill_gib + 20
+
+
+def test_every_add_on_is_named_and_eksctl_adds_none(rendered):
+    # eksctl adds each default add-on (vpc-cni, kube-proxy, coredns, metrics-server) that is not
+    # listed unless disableDefaultAddons is set: eksctl pkg/actions/addon/tasks.go.
+    _, _, result = rendered
+    config = result.cluster_config
+    assert config["addonsConfig"] == {"disableDefaultAddons": True}
+    listed = [addon["name"] for addon in config["addons"]]
+    assert {"vpc-cni", "kube-proxy", "coredns"} <= set(listed)
+    assert "metrics-server" not in listed
+
+
+def test_upgrade_policy_follows_cluster_support(rendered):
+    _, settings, result = rendered
+    support = result.cluster_config["upgradePolicy"]["supportType"]
+    assert (
+        support == {"standard": "STANDARD", "extended": "EXTENDED"}[settings["cluster"]["support"]]
+    )

@@ -14,8 +14,8 @@ import yaml
 
 from conftest import ROOT, write_settings
 from pangeo_himat import names
+from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-from pangeo_himat.settings import load_settings
 from test_render_cluster import VARIANTS
 
 CHART = ROOT / "charts" / "pangeo-himat"

@@ -16,7 +16,8 @@ import click
 
 from pangeo_himat import __version__
 from pangeo_himat.errors import InputError
-from pangeo_himat.settings import Settings, load_settings
+from pangeo_himat.loader import load_settings
+from pangeo_himat.settings import Settings
 
 DEFAULT_SETTINGS = "settings.yaml"
 
@@ -42,7 +43,8 @@ def settings_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "-f",
         "--settings",
         "settings_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        # No click checks: the reader reports a directory or FIFO as a `file: message` line.
+        type=click.Path(path_type=Path),
         default=None,
         help=f"Settings file (default: ./{DEFAULT_SETTINGS}, else the built-in defaults).",
     )(command)
@@ -54,8 +56,11 @@ def read_settings(settings_path: Path | None) -> Settings:
         settings_path = Path(DEFAULT_SETTINGS)
         if not settings_path.exists():
             click.echo(f"note: no {DEFAULT_SETTINGS} here; using the built-in defaults", err=True)
-            return load_settings(None)
-    return load_settings(settings_path)
+            settings_path = None
+    settings = load_settings(settings_path)
+    for warning in settings.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,7 +170,7 @@ def cost(settings_path: Path | None, as_json: bool) -> None:
 def import_tfvars_command(tfvars: Path, output: Path | None, force: bool) -> None:
     """Turn the original terraform.tfvars into an equivalent settings file."""
     from pangeo_himat.errors import Problem
-    from pangeo_himat.settings import parse_settings
+    from pangeo_himat.loader import parse_settings
     from pangeo_himat.tfvars import import_tfvars
     from pangeo_himat.writer import write_atomic
 

@@ -6,20 +6,19 @@ real spot price is lower and changes hourly, so the figure is an upper bound.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
-from pangeo_himat.catalog import load_catalog
+from pangeo_himat.catalog import known_instance_type, load_catalog
 from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import memory_mib
 from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
-from pangeo_himat.rules import instance_type
 from pangeo_himat.settings import Settings
+from pangeo_himat.versions import control_plane_usd_per_hour, load_calendar, today
 
 HOURS_PER_MONTH = 730
 PRICE_DATE = "2025-11"
-# EKS control plane, standard support: USD 0.10 per cluster-hour in every commercial region.
-# Source: https://aws.amazon.com/eks/pricing/
-EKS_CONTROL_PLANE_USD_PER_HOUR = 0.10
 # Public IPv4 addresses: USD 0.005 per address-hour, in use or idle, since 2024-02-01.
 # Source: https://aws.amazon.com/vpc/pricing/ ("Public IPv4 Address")
 PUBLIC_IPV4_USD_PER_HOUR = 0.005
@@ -50,9 +49,9 @@ class CostReport:
     notes: list[str] = field(default_factory=list)
 
     def total(self, state: str) -> float:
-        return sum(getattr(line, state) for line in self.lines)
+        return float(sum(getattr(line, state) for line in self.lines))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         states = ("running", "hibernated", "hibernated_all")
         return {
             "region": self.region,
@@ -68,24 +67,56 @@ class CostReport:
 
 def _regional(table: dict[str, float], region: str, notes: list[str], what: str) -> float:
     if region in table:
-        return table[region]
+        return float(table[region])
     notes.append(f"no {what} price for {region}; {FALLBACK_REGION}'s is used")
     return table[FALLBACK_REGION]
 
 
-def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
-    """Hourly costs of every billed item, with the hibernation states side by side."""
+def version_notes(settings: Settings, day: datetime.date) -> list[str]:
+    """When the version's standard support ends within a month or has ended, and what then."""
+    cluster = settings["cluster"]
+    calendar = load_calendar()
+    info = calendar.versions.get(cluster["kubernetes_version"])
+    if info is None:
+        return []
+    end = info.end_of_standard_support
+    extra = calendar.extra_usd_per_month()
+    if end < day:
+        return [
+            f"Kubernetes {info.version} is in extended support since {end}: the control plane "
+            f"costs USD {calendar.extended_usd_per_hour:.2f}/h (about +{extra:.0f} USD/month) "
+            f"until {info.end_of_extended_support}, when EKS upgrades it"
+        ]
+    if (end - day).days <= 31:
+        then = (
+            f"the control plane then costs USD {calendar.extended_usd_per_hour:.2f}/h "
+            f"(about +{extra:.0f} USD/month)"
+            if cluster["support"] == "extended"
+            else "EKS then upgrades the cluster (cluster.support: standard)"
+        )
+        return [f"standard support of Kubernetes {info.version} ends on {end}; {then}"]
+    return []
+
+
+def estimate_cost(
+    settings: Settings, fit: FitReport, day: datetime.date | None = None
+) -> CostReport:
+    """Hourly costs of every billed item, with the hibernation states side by side.
+
+    `day` (default: today) decides whether the Kubernetes version is in extended support.
+    """
+    day = day or today()
     region = settings["cluster"]["region"]
     notes: list[str] = []
     gp3_hour = _regional(GP3_USD_PER_GIB_MONTH, region, notes, "gp3") / HOURS_PER_MONTH
     stable_name = settings["stable"]["instance_type"]
-    stable_price = instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
+    stable_price = known_instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
     if stable_price is None:
         notes.append(f"no on-demand price for {stable_name} in {region}; counted as 0")
         stable_price = 0.0
     spot = settings["spot"]
     od_prices = [
-        instance_type(settings, name).on_demand_usd_per_hour.get(region)
+        known_instance_type(settings, name).on_demand_usd_per_hour.get(region)
         for name in spot["instance_types"]
     ]
     known = [price for price in od_prices if price is not None]
@@ -93,9 +124,16 @@ def estimate_cost(settings: Settings, fit: FitReport) -> CostReport:
     if spot["max_price"] is None and not known:
         notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
     nodes = 0 if settings["hibernate"] else spot["nodes"]
+    control_plane = control_plane_usd_per_hour(settings["cluster"]["kubernetes_version"], day)
+    notes.extend(version_notes(settings, day))
     jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
     lines = [
-        CostLine("EKS control plane", *[EKS_CONTROL_PLANE_USD_PER_HOUR] * 3),
+        CostLine(
+            f"EKS control plane ({settings['cluster']['kubernetes_version']}, "
+            f"{'extended' if control_plane > load_calendar().standard_usd_per_hour else 'standard'}"
+            " support)",
+            *[control_plane] * 3,
+        ),
         CostLine(f"Jupyter volume ({jupyter_gib:g} GiB gp3)", *[jupyter_gib * gp3_hour] * 3),
         CostLine(f"stable node ({stable_name}, on-demand)", stable_price, stable_price, 0.0),
         CostLine(

@@ -17,14 +17,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from pangeo_himat.catalog import InstanceType
+from pangeo_himat.catalog import InstanceType, known_instance_type
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
-from pangeo_himat.rules import instance_type
+from pangeo_himat.quantities import cpu_millicores, format_mib, format_millicores, memory_mib
 from pangeo_himat.settings import Settings
 from pangeo_himat.system_pods import requests_on
+from pangeo_himat.yaml_lines import KeyPath
 
+# The settings the fit reads: it runs only when none of them was refused.
+FIT_INPUTS: tuple[KeyPath, ...] = (
+    ("stable",),
+    ("spot", "instance_types"),
+    ("spot", "nodes"),
+    ("workers",),
+    ("scheduler",),
+    ("jupyter", "cpu"),
+    ("jupyter", "memory"),
+    ("custom_instance_types",),
+)
 VM_MEMORY_OVERHEAD_FRACTION = 0.075
 EVICTION_HARD_MEMORY_MIB = 100
 KUBE_RESERVED_MEMORY_PER_POD_MIB = 11
@@ -40,7 +52,7 @@ def max_pods(instance: InstanceType) -> int:
 
 def kube_reserved_cpu_millicores(vcpu: int) -> int:
     """The CPU nodeadm holds back for the kubelet and container runtime."""
-    reserved, remaining = 0, vcpu
+    reserved, remaining = 0, float(vcpu)
     for cores, hundredths_of_percent in KUBE_RESERVED_CPU_LADDER:
         in_range = min(remaining, cores)
         reserved += int(in_range * 1000 * hundredths_of_percent) // 10000
@@ -145,7 +157,7 @@ class NodeFit:
         free = self.shape.allocatable_memory_mib - self.system_memory_mib
         return self.dask_memory_mib / free if free > 0 else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for name in (
             "requested_cpu_millicores",
@@ -174,12 +186,12 @@ class FitReport:
     spot_nodes: int
     problems: list[Problem] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "stable": self.stable.as_dict(),
             "spot": [node.as_dict() for node in self.spot],
             "workers": {
-                "cpu": format_cpu(self.worker_cpu_millicores),
+                "cpu": format_millicores(self.worker_cpu_millicores),
                 "memory": format_mib(self.worker_memory_mib),
                 "per_node": self.workers_per_node,
                 "count": self.worker_count,
@@ -261,9 +273,9 @@ def _stable_problem(settings: Settings, node: NodeFit) -> Problem:
     free_memory = node.shape.allocatable_memory_mib - node.system_memory_mib
     return settings.problem(
         ("stable", "instance_type"),
-        f"{node.shape.instance_type} leaves {format_cpu(free_cpu)} CPU and {free_memory}Mi "
+        f"{node.shape.instance_type} leaves {format_millicores(free_cpu)} CPU and {free_memory}Mi "
         f"after system pods, but Jupyter + scheduler request "
-        f"{format_cpu(node.requested_cpu_millicores - node.system_cpu_millicores)} CPU and "
+        f"{format_millicores(node.requested_cpu_millicores - node.system_cpu_millicores)} CPU and "
         f"{node.requested_memory_mib - node.system_memory_mib}Mi; choose a larger stable "
         "instance type or lower jupyter/scheduler cpu and memory",
     )
@@ -271,8 +283,10 @@ def _stable_problem(settings: Settings, node: NodeFit) -> Problem:
 
 def compute_fit(settings: Settings) -> FitReport:
     """The fit report; `problems` lists what does not fit (empty when everything does)."""
-    stable_type = instance_type(settings, settings["stable"]["instance_type"])
-    spot_types = [instance_type(settings, name) for name in settings["spot"]["instance_types"]]
+    stable_type = known_instance_type(settings, settings["stable"]["instance_type"])
+    spot_types = [
+        known_instance_type(settings, name) for name in settings["spot"]["instance_types"]
+    ]
     stable = _stable_fit(settings, node_shape(stable_type))
     spot_shapes = [node_shape(spot_type) for spot_type in spot_types]
     cpu, memory = resolve_worker_shape(settings, spot_shapes)
@@ -292,8 +306,9 @@ def compute_fit(settings: Settings) -> FitReport:
         problems.append(
             settings.problem(
                 ("workers", "memory" if memory > free_memory else "cpu"),
-                f"one worker ({format_cpu(cpu)} CPU, {memory}Mi) does not fit on a "
-                f"{smallest.instance_type} spot node, which has {format_cpu(max(free_cpu, 0))} "
+                f"one worker ({format_millicores(cpu)} CPU, {memory}Mi) does not fit on a "
+                f"{smallest.instance_type} spot node, which has "
+                f"{format_millicores(max(free_cpu, 0))} "
                 f"CPU and {max(free_memory, 0)}Mi free after system pods; lower workers.cpu/"
                 "memory or choose larger spot types",
             )
@@ -304,7 +319,7 @@ def compute_fit(settings: Settings) -> FitReport:
             settings.problem(
                 ("workers", "count"),
                 f"{requested} workers do not fit: {nodes} spot nodes x {per_node} workers "
-                f"({format_cpu(cpu)} CPU, {memory}Mi each) = {per_node * nodes}; set "
+                f"({format_millicores(cpu)} CPU, {memory}Mi each) = {per_node * nodes}; set "
                 f"workers.count to {per_node * nodes} or auto, or spot.nodes to {needed_nodes}",
             )
         )

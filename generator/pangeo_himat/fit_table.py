@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pangeo_himat.fit import FitReport, NodeFit
-from pangeo_himat.quantities import format_cpu, format_mib
+from pangeo_himat.quantities import format_mib, format_millicores
 
 COLUMNS = (
     ("role", 6),
@@ -21,7 +21,7 @@ COLUMNS = (
 
 
 def _pair(cpu_m: int, memory_mib: int) -> str:
-    return f"{format_cpu(cpu_m)}/{memory_mib}Mi"
+    return f"{format_millicores(cpu_m)}/{memory_mib}Mi"
 
 
 def _row(node: NodeFit) -> list[str]:
@@ -56,7 +56,7 @@ def format_fit(report: FitReport) -> str:
     lines = ["  ".join(title.ljust(w) for (title, _), w in zip(COLUMNS, widths, strict=True))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.append(
-        f"workers: {report.worker_count} x ({format_cpu(report.worker_cpu_millicores)} CPU, "
+        f"workers: {report.worker_count} x ({format_millicores(report.worker_cpu_millicores)} CPU, "
         f"{format_mib(report.worker_memory_mib)}) = {report.workers_per_node} per node on "
         f"{report.spot_nodes} spot nodes"
     )

@@ -49,6 +49,11 @@ def format_cpu(millicores: int) -> str:
     return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
 
 
+def format_millicores(millicores: int) -> str:
+    """400 -> `400m`, 2000 -> `2000m`: one unit for every CPU figure `himat fit` prints."""
+    return f"{millicores}m"
+
+
 def format_mib(mib: int) -> str:
     """1600 -> `1600Mi`, 16384 -> `16Gi`."""
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"

@@ -10,7 +10,7 @@ from pangeo_himat.fit import FitReport, checked_fit
 from pangeo_himat.render_cluster import render_cluster_config
 from pangeo_himat.render_values import render_values
 from pangeo_himat.settings import Settings
-from pangeo_himat.writer import WriteResult, to_yaml, write_atomic
+from pangeo_himat.writer import WriteResult, to_yaml, write_all
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ def header(settings: Settings) -> str:
 
 
 def write_rendered(settings: Settings, rendered: Rendered, root: Path) -> list[WriteResult]:
-    """Serialise both documents first, then replace each file atomically."""
+    """Serialise both documents, then replace both files or neither (OutputError)."""
     folder = output_dir(settings, root)
     texts = {
         folder / names.EKSCTL_FILE: to_yaml(rendered.cluster_config, header(settings)),
         folder / names.VALUES_FILE: to_yaml(rendered.values, header(settings)),
     }
-    return [write_atomic(path, text) for path, text in texts.items()]
+    return write_all(list(texts.items()))

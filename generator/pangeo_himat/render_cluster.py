@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from pangeo_himat import names
 from pangeo_himat.data_access import pod_identity_associations
 from pangeo_himat.fit import FitReport
 from pangeo_himat.settings import Settings
+from pangeo_himat.versions import effective_support, today
 
 AMI_FAMILY = "AmazonLinux2023"
 STABLE_VOLUME_GIB = 50
@@ -56,8 +58,9 @@ def autoscaler_tags(cluster_name: str) -> dict[str, str]:
     }
 
 
-def addons() -> list[dict]:
-    """EKS add-ons: networking with NetworkPolicy enforcement, DNS, EBS volumes, Pod Identity."""
+def addons() -> list[dict[str, Any]]:
+    """Every EKS add-on the cluster runs: networking with NetworkPolicy enforcement, DNS, EBS
+    volumes, Pod Identity. eksctl's default add-ons are disabled, so this list is complete."""
     return [
         # Without enableNetworkPolicy the VPC CNI ignores every NetworkPolicy.
         # Source: https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html
@@ -70,7 +73,7 @@ def addons() -> list[dict]:
     ]
 
 
-def stable_nodegroup(settings: Settings) -> dict:
+def stable_nodegroup(settings: Settings) -> dict[str, Any]:
     """One on-demand node in the first zone, next to the Jupyter volume."""
     zones = settings["cluster"]["zones"]
     return {
@@ -91,11 +94,11 @@ def stable_nodegroup(settings: Settings) -> dict:
     }
 
 
-def spot_nodegroup(settings: Settings, fit: FitReport) -> dict:
+def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Unmanaged, because only unmanaged nodegroups take a spot maxPrice."""
     spot = settings["spot"]
     zones = settings["cluster"]["zones"]
-    distribution: dict = {"instanceTypes": list(spot["instance_types"])}
+    distribution: dict[str, Any] = {"instanceTypes": list(spot["instance_types"])}
     if spot["max_price"] is not None:
         distribution["maxPrice"] = spot["max_price"]
     distribution.update(
@@ -126,11 +129,11 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict:
     }
 
 
-def render_cluster_config(settings: Settings, fit: FitReport) -> dict:
+def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """The eksctl ClusterConfig (eksctl.io/v1alpha5) for these settings."""
     cluster = settings["cluster"]
     tags = cost_tags(settings)
-    iam: dict = {"withOIDC": True}
+    iam: dict[str, Any] = {"withOIDC": True}
     associations = pod_identity_associations(settings, tags)
     if associations:
         iam["podIdentityAssociations"] = associations
@@ -150,6 +153,19 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict:
         # Source: https://aws.amazon.com/vpc/pricing/ (NAT gateway hourly and per-GB charge)
         "vpc": {"nat": {"gateway": "Disable"}},
         "iam": iam,
+        # eksctl's own default is EXTENDED, which bills USD 0.60 instead of 0.10 per hour once
+        # standard support ends. Source: eksctl pkg/apis/eksctl.io/v1alpha5/types.go
+        # (DefaultSupportType = SupportTypeExtended).
+        # A version already past standard support can only be EXTENDED (see versions.py).
+        "upgradePolicy": {
+            "supportType": effective_support(
+                cluster["kubernetes_version"], cluster["support"], today()
+            ).upper()
+        },
+        # Without this, eksctl adds every default add-on not listed, metrics-server included
+        # (a pod on the stable node the fit does not count). Source: eksctl
+        # pkg/actions/addon/tasks.go (CreateAddonTasks) and v1alpha5/known_addons.go.
+        "addonsConfig": {"disableDefaultAddons": True},
         "addons": addons(),
         "managedNodeGroups": [stable_nodegroup(settings)],
         "nodeGroups": [spot_nodegroup(settings, fit)],

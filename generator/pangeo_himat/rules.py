@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
-from pangeo_himat.catalog import InstanceType, load_catalog
+from pangeo_himat.catalog import InstanceType, instance_type
 from pangeo_himat.errors import Problem
 from pangeo_himat.quantities import cpu_millicores, memory_mib
+from pangeo_himat.regions import load_regions, partition_regions
 from pangeo_himat.settings import Settings
+from pangeo_himat.versions import load_calendar, today
+from pangeo_himat.yaml_lines import KeyPath
 
 # EBS gp3 volume sizes: 1 GiB to 16 TiB.
 # Source: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html (gp3 volume size)
@@ -15,24 +19,7 @@ GP3_MIN_GIB = 1
 GP3_MAX_GIB = 16 * 1024
 
 
-def instance_type(settings: Settings, name: str) -> InstanceType | None:
-    """The settings' own description of a type wins over the shipped catalog."""
-    custom = settings.get("custom_instance_types", {}).get(name)
-    if custom is not None:
-        price = custom.get("usd_per_hour")
-        return InstanceType(
-            name=name,
-            vcpu=custom["vcpu"],
-            memory_mib=memory_mib(custom["memory"]),
-            max_enis=custom["max_enis"],
-            ipv4_per_eni=custom["ipv4_per_eni"],
-            architecture="unknown",
-            on_demand_usd_per_hour={} if price is None else {settings["cluster"]["region"]: price},
-        )
-    return load_catalog().get(name)
-
-
-def _unknown_type(settings: Settings, path: tuple, name: str) -> Problem:
+def _unknown_type(settings: Settings, path: KeyPath, name: str) -> Problem:
     return settings.problem(
         path,
         f"{name!r} is not in the instance catalog; use a listed type (himat fit --list-types) "
@@ -40,20 +27,80 @@ def _unknown_type(settings: Settings, path: tuple, name: str) -> Problem:
     )
 
 
-def check_zones(settings: Settings) -> list[Problem]:
-    """Every zone must belong to the region: a stray zone would strand the Jupyter volume."""
+def check_region(settings: Settings) -> list[Problem]:
+    """The region must exist: a typo would only fail 20 minutes into `eksctl create cluster`."""
     region = settings["cluster"]["region"]
+    if region in load_regions():
+        return []
+    return [
+        settings.problem(
+            ("cluster", "region"),
+            f"{region!r} is not an AWS region; expected one of "
+            + ", ".join(partition_regions("aws"))
+            + " (or a region of another AWS partition, such as us-gov-west-1)",
+        )
+    ]
+
+
+def check_zones(settings: Settings) -> list[Problem]:
+    """Every zone must be a real zone of the region: a stray zone would strand the volume."""
+    region = load_regions()[settings["cluster"]["region"]]
     problems = []
     for index, zone in enumerate(settings["cluster"]["zones"]):
-        suffix = zone[len(region) :]
-        if not zone.startswith(region) or len(suffix) != 1 or not suffix.isalpha():
+        if region.zones:
+            known = zone in region.zones
+            expected = ", ".join(region.zones)
+        else:  # no zone table for this partition: check the form only
+            suffix = zone[len(region.name) :]
+            known = zone.startswith(region.name) and len(suffix) == 1 and suffix.isalpha()
+            expected = f"{region.name}a, {region.name}b, ..."
+        if not known:
             problems.append(
                 settings.problem(
                     ("cluster", "zones", index),
-                    f"{zone!r} is not a zone of region {region!r}; expected e.g. {region}a",
+                    f"{zone!r} is not an availability zone of {region.name}; expected one of "
+                    f"{expected}",
                 )
             )
     return problems
+
+
+def check_kubernetes_version(settings: Settings) -> list[Problem]:
+    """A version past extended support cannot be created (in extended support: a warning)."""
+    version = settings["cluster"]["kubernetes_version"]
+    calendar = load_calendar()
+    day = today()
+    supported = ", ".join(f'"{v}"' for v in calendar.supported(day))
+    info = calendar.versions.get(version)
+    if info is None or info.phase(day) == "retired":
+        reason = (
+            "is not an EKS version"
+            if info is None
+            else f"reached the end of EKS extended support on {info.end_of_extended_support}"
+        )
+        return [
+            settings.problem(
+                ("cluster", "kubernetes_version"),
+                f'"{version}" {reason}; expected one of {supported} '
+                f"(calendar of {calendar.date}: {calendar.source.split()[0]})",
+            )
+        ]
+    return []
+
+
+def check_image(settings: Settings) -> list[Problem]:
+    """`latest` moves: two nodes could run different code, and nothing says which."""
+    image = settings["image"]
+    if "@" not in image and image.rsplit(":", 1)[-1] == "latest":
+        return [
+            settings.problem(
+                ("image",),
+                f"{image!r} is not pinned: latest changes under a running cluster; expected a "
+                "fixed tag such as pangeo/pangeo-notebook:2025.11.13 or a digest "
+                "(@sha256:<64 hex digits>)",
+            )
+        ]
+    return []
 
 
 def check_instance_types(settings: Settings) -> list[Problem]:
@@ -193,18 +240,57 @@ def check_buckets(settings: Settings) -> list[Problem]:
     return problems
 
 
-CHECKS = (
-    check_zones,
-    check_instance_types,
-    check_spot,
-    check_workers,
-    check_quantities,
-    check_exposure,
-    check_buckets,
+Check = Callable[[Settings], list[Problem]]
+
+# Each check with the settings it reads: a check runs only when none of them was refused by
+# the schema or by a check before it, so one bad value gives one problem, not a cascade.
+CHECKS: tuple[tuple[Check, tuple[KeyPath, ...]], ...] = (
+    (check_region, (("cluster", "region"),)),
+    (check_zones, (("cluster", "region"), ("cluster", "zones"))),
+    (check_kubernetes_version, (("cluster", "kubernetes_version"), ("cluster", "support"))),
+    (check_image, (("image",),)),
+    (
+        check_instance_types,
+        (
+            ("stable", "instance_type"),
+            ("spot", "instance_types"),
+            ("custom_instance_types",),
+        ),
+    ),
+    (check_spot, (("spot", "nodes"), ("spot", "max_nodes"))),
+    (check_workers, (("workers",),)),
+    (
+        check_quantities,
+        (("scheduler",), ("jupyter", "cpu"), ("jupyter", "memory"), ("jupyter", "storage")),
+    ),
+    (check_exposure, (("jupyter", "expose"), ("jupyter", "allowed_cidrs"))),
+    (check_buckets, (("data", "buckets"),)),
 )
 
 
 def check_settings(settings: Settings) -> list[Problem]:
-    """Every cross-key problem at once, in file order."""
-    problems = [problem for check in CHECKS for problem in check(settings)]
+    """Every cross-key problem at once, in file order (each check on its own)."""
+    problems = [problem for check, _ in CHECKS for problem in check(settings)]
     return sorted(problems, key=lambda p: (p.line or 0, p.path))
+
+
+def settings_warnings(settings: Settings) -> list[str]:
+    """Allowed but costly: a Kubernetes version in extended support, as `file:line key: text`."""
+    calendar = load_calendar()
+    info = calendar.versions.get(settings["cluster"]["kubernetes_version"])
+    if info is None or info.phase(today()) != "extended":
+        return []
+    message = (
+        f'"{info.version}" is in EKS extended support since {info.end_of_standard_support} '
+        f"(until {info.end_of_extended_support}): the control plane costs USD "
+        f"{calendar.extended_usd_per_hour:.2f}/h instead of {calendar.standard_usd_per_hour:.2f}/h "
+        f"(about +{calendar.extra_usd_per_month():.0f} USD/month)"
+    )
+    if settings["cluster"]["support"] == "standard":
+        message += (
+            "; cluster.support: standard cannot apply to a version already past standard "
+            "support, so the cluster is rendered with supportType EXTENDED; choose "
+            + " or ".join(f'"{v}"' for v in calendar.in_standard_support(today()))
+            + " to pay the standard price"
+        )
+    return [str(settings.problem(("cluster", "kubernetes_version"), message))]

@@ -1,8 +1,9 @@
-"""Load, validate and complete the settings file.
+"""The settings schema, its defaults, its problems, and the validated `Settings` mapping.
 
 `values.schema.json` is the single source of truth: it validates the file, supplies every
-default and documents every key. This module only translates schema errors into one line per
-problem (file, line, dotted key path, what is expected) and fills in the defaults.
+default and documents every key. This module translates schema errors into one line per
+problem (file, line, dotted key path, what is expected) and fills in the defaults. Reading a
+file and running the rules and the fit on it is `loader`'s job, which sits above this module.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.yaml_lines import KeyPath, YamlProblem, dotted, load_yaml_with_lines
+from pangeo_himat.errors import Problem
+from pangeo_himat.yaml_lines import KeyPath, dotted
 
 # jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
 # Jupyter) compiles a grammar at import, ~1.2 s of every `himat` call on a 2-core machine. The
@@ -39,7 +40,8 @@ def _find_shipped(name: str) -> Path:
 @functools.lru_cache(maxsize=1)
 def settings_schema() -> dict[str, Any]:
     """The settings JSON Schema (draft 2020-12)."""
-    return json.loads(_find_shipped("values.schema.json").read_text())
+    schema: dict[str, Any] = json.loads(_find_shipped("values.schema.json").read_text())
+    return schema
 
 
 def schema_at(path: KeyPath, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -102,8 +104,13 @@ TYPE_WORDS = {
 }
 
 
+SHOWN_CHARACTERS = 60
+
+
 def show(value: Any) -> str:
-    """A value as the user wrote it: strings quoted, YAML's null/true/false spelled so."""
+    """A value as the user wrote it: strings quoted (long ones cut), null/true/false spelled so."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARACTERS:
+        return json.dumps(value[:SHOWN_CHARACTERS])[:-1] + f'..." ({len(value)} characters)'
     if value is None or isinstance(value, (str, bool)):
         return json.dumps(value)
     if isinstance(value, (dict, list)):
@@ -111,11 +118,22 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -> list[Problem]:
+def _expected_from_type(where: dict[str, Any]) -> str:
+    """A plain phrase for a schema node without an `x-expected` sentence."""
+    kinds = where.get("type", "object" if "properties" in where else "")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if "enum" in where:
+        return " or ".join(json.dumps(v) for v in where["enum"])
+    return " or ".join(TYPE_WORDS.get(kind, kind) for kind in kinds if kind) or "a valid value"
+
+
+def _schema_problem(
+    error: jsonschema.ValidationError, file: str, lines: dict[KeyPath, int]
+) -> list[Problem]:
     """Turn one jsonschema error into user-facing problems (unknown keys give one each)."""
     path: KeyPath = tuple(error.absolute_path)
     where = schema_at(path)
-    expected = where.get("x-expected") or where.get("description", "")
+    expected = where.get("x-expected") or _expected_from_type(where)
 
     def problem(at: KeyPath, message: str) -> Problem:
         line = lines.get(at) or lines.get(at[:-1]) if at else None
@@ -131,21 +149,35 @@ def _schema_problem(error: jsonschema.ValidationError, file: str, lines: dict) -
         problems = []
         for missing in (key for key in error.validator_value if key not in error.instance):
             sub = schema_at((*path, missing))
-            hint = sub.get("x-expected") or sub.get("description", "")
+            hint = sub.get("x-expected") or _expected_from_type(sub)
             problems.append(
                 Problem(file, line, dotted((*path, missing)), f"missing; expected {hint}".strip())
             )
         return problems
-    if error.validator == "propertyNames":
-        return [problem(path, f"{show(error.instance)} is not an allowed key here")]
+    if error.validator == "propertyNames" or "propertyNames" in error.schema_path:
+        names = where.get("propertyNames", {})
+        hint = names.get("x-expected", "a different key")
+        return [
+            problem(path, f"{show(error.instance)} is not an allowed key here; expected {hint}")
+        ]
     if error.validator in ("minItems", "uniqueItems", "maxItems"):
         detail = {
             "minItems": f"needs at least {error.validator_value} entries",
             "maxItems": f"takes at most {error.validator_value} entries",
             "uniqueItems": "has the same entry twice",
         }[error.validator]
-        return [problem(path, f"{detail}; expected {where.get('description', '')}".rstrip("; "))]
-    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "maxLength"):
+        return [problem(path, f"{detail}; expected {expected}")]
+    if error.validator == "maxProperties":
+        return [
+            problem(
+                path,
+                f"has {len(error.instance)} entries, more than the {error.validator_value} "
+                f"allowed; expected {expected}",
+            )
+        ]
+    if error.validator in ("maxLength", "minLength"):
+        return [problem(path, f"{show(error.instance)} has the wrong length; expected {expected}")]
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return [problem(path, f"{show(error.instance)} is out of range; expected {expected}")]
     if error.validator == "type" and "x-expected" not in where:
         wanted = error.validator_value
@@ -168,19 +200,40 @@ def validate_document(data: Any, file: str, lines: dict[KeyPath, int]) -> list[P
                 "mapping with the keys cluster, stable, spot, workers, jupyter, ...",
             )
         ]
-    validator = jsonschema.Draft202012Validator(settings_schema())
     problems: list[Problem] = []
-    for error in validator.iter_errors(data):
+    for error in schema_errors(data):
         problems.extend(_schema_problem(error, file, lines))
-    unique = list(dict.fromkeys(problems))
+    first_per_key = {(p.path, p.line): p for p in reversed(problems)}
+    unique = [p for p in dict.fromkeys(problems) if first_per_key[(p.path, p.line)] is p]
     return sorted(unique, key=lambda p: (p.line or 0, p.path))
 
 
-class Settings(dict):
+def _strict_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema counts 3.0 as an integer; a count written 3.0 or 1e20 is refused here."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
+
+
+def schema_errors(data: Any) -> list[jsonschema.ValidationError]:
+    """Every schema error of a parsed document."""
+    return list(_Validator(settings_schema()).iter_errors(data))
+
+
+class Settings(dict[str, Any]):
     """Validated settings with defaults filled in; `lines` maps key paths to file lines."""
 
     file: str = EMBEDDED_DEFAULTS
-    lines: dict[KeyPath, int]
+
+    def __init__(self, data: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(data or {}, **kwargs)
+        self.lines: dict[KeyPath, int] = {}
+        # Things that are allowed but cost money or will soon stop working (stderr, exit 0).
+        self.warnings: list[str] = []
 
     def line_of(self, *path: str | int) -> int | None:
         """The line of a key, or of its nearest written parent (defaults have no line)."""
@@ -193,44 +246,3 @@ class Settings(dict):
     def problem(self, path: KeyPath, message: str) -> Problem:
         """A Problem located at a key of these settings."""
         return Problem(self.file, self.line_of(*path), dotted(path), message)
-
-
-def parse_settings(text: str, file: str) -> Settings:
-    """Validate settings text against the schema and fill defaults; raise InputError if bad."""
-    try:
-        data, lines = load_yaml_with_lines(text, file)
-    except YamlProblem as error:
-        raise InputError([error.problem]) from None
-    problems = validate_document(data, file, lines)
-    if problems:
-        raise InputError(problems)
-    settings = Settings(apply_defaults(data, settings_schema()))
-    settings.file = file
-    settings.lines = lines
-    return settings
-
-
-def load_settings(path: Path | str | None) -> Settings:
-    """Read, validate and complete a settings file; None gives the embedded defaults.
-
-    The schema runs first; `rules.check_settings` then adds the checks a schema cannot make.
-    Whether the pods fit is `fit.compute_fit`'s question.
-    """
-    from pangeo_himat.rules import check_settings  # rules needs Settings from this module
-
-    if path is None:
-        settings = Settings(apply_defaults({}, settings_schema()))
-        settings.lines = {}
-    else:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError([Problem(str(path), None, "", "no such file")]) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError([Problem(str(path), None, "", f"cannot be read: {error}")]) from None
-        settings = parse_settings(text, str(path))
-    problems = check_settings(settings)
-    if problems:
-        raise InputError(problems)
-    return settings

@@ -3,6 +3,8 @@
 Placement: `every_node` DaemonSets run on the stable and the spot nodes; `stable` pods can only
 land on the stable node (the spot nodes are tainted for Dask workers); `spot` pods run on spot
 nodes only. A component that requests nothing is listed with 0 so the table stays complete.
+The list is every pod EKS runs: the ClusterConfig disables eksctl's default add-ons (so no
+metrics-server) and names each add-on it wants (render_cluster.addons).
 """
 
 from __future__ import annotations
@@ -43,15 +45,16 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         0,
         "EKS kube-proxy add-on DaemonSet (resources.requests.cpu: 100m)",
     ),
-    # ebs-plugin, node-driver-registrar and liveness-probe: 10m / 40Mi each.
+    # ebs-plugin 10m / 40Mi (node.resources); node-driver-registrar and liveness-probe
+    # 10m / 32Mi each (the defaults the template writes when sidecars.*.resources is empty).
     SystemPod(
         "ebs-csi-node",
         "every_node",
         1,
         30,
-        120,
+        104,
         "kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml "
-        "(node.resources and sidecars.*.resources)",
+        "(node.resources) and templates/_node.tpl (sidecar defaults), commit 429e202",
     ),
     SystemPod(
         "eks-pod-identity-agent",
@@ -69,15 +72,18 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         70,
         "EKS CoreDNS add-on Deployment (requests cpu 100m, memory 70Mi; 2 replicas)",
     ),
-    # ebs-plugin, csi-provisioner, csi-attacher, csi-snapshotter, csi-resizer, liveness-probe.
+    # ebs-plugin, csi-provisioner, csi-attacher, csi-snapshotter and csi-resizer take
+    # controller.resources (10m / 40Mi) when their own resources are empty; liveness-probe
+    # 10m / 32Mi. The snapshotter runs only with the snapshot CRDs; it is counted anyway.
     SystemPod(
         "ebs-csi-controller",
         "stable",
         2,
         60,
-        240,
+        232,
         "kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml "
-        "(controller.resources and sidecars.*.resources: 10m / 40Mi per container)",
+        "(controller.resources, controller.replicaCount: 2) and templates/controller.yaml, "
+        "commit 429e202",
     ),
     # We install the termination handler ourselves and set its requests (himat install).
     SystemPod(

@@ -14,12 +14,11 @@ from typing import Any
 
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.settings import apply_defaults, settings_schema
+from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.writer import to_yaml
 
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-_SUPPORTED_VERSIONS = settings_schema()["properties"]["cluster"]["properties"][
-    "kubernetes_version"
-]["enum"]
+_SUPPORTED_VERSIONS = load_calendar().in_standard_support(today())
 
 # tfvars name -> (settings path, converter). Units follow the original variable names.
 MAPPING: dict[str, tuple[tuple[str, ...], Any]] = {
