@@ -10,6 +10,7 @@ from pangeo_himat.fit import FitReport, checked_fit
 from pangeo_himat.render_cluster import render_cluster_config
 from pangeo_himat.render_values import render_values
 from pangeo_himat.settings import Settings
+from pangeo_himat.termination_handler import termination_handler_values
 from pangeo_himat.writer import WriteResult, to_yaml, write_atomic
 
 
@@ -38,10 +39,13 @@ def header(settings: Settings) -> str:
 
 
 def write_rendered(settings: Settings, rendered: Rendered, root: Path) -> list[WriteResult]:
-    """Serialise both documents first, then replace each file atomically."""
+    """Serialise every file `install` and `cluster` use first, then replace each atomically."""
     folder = output_dir(settings, root)
     texts = {
         folder / names.EKSCTL_FILE: to_yaml(rendered.cluster_config, header(settings)),
         folder / names.VALUES_FILE: to_yaml(rendered.values, header(settings)),
+        folder / names.TERMINATION_HANDLER_FILE: to_yaml(
+            termination_handler_values(), header(settings)
+        ),
     }
     return [write_atomic(path, text) for path, text in texts.items()]

@@ -1,0 +1,153 @@
+"""`himat destroy`: delete the cluster, never losing track of the notebooks' volume.
+
+The volume's ID and zone go into clusterconfig/<name>/state.yaml before anything is deleted;
+with --delete-data the volume is deleted only after the cluster is gone, by that recorded ID.
+A re-run resumes from the record, also when the cluster is already gone.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pangeo_himat import names
+from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
+from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle.output import parsed
+from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
+from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
+
+VOLUME_PLACEHOLDER = "<jupyter-volume-id>"
+
+
+def _confirm(cluster_name: str) -> bool:
+    """The user types the cluster's name; no terminal or a wrong name means no."""
+    if not sys.stdin or not sys.stdin.isatty():
+        try:
+            typed = sys.stdin.readline().strip() if sys.stdin else ""
+        except (OSError, ValueError):
+            typed = ""
+    else:
+        typed = click.prompt(
+            f"Type the cluster name ({cluster_name}) to delete it", default="", show_default=False
+        )
+    return typed == cluster_name
+
+
+def live_volume(target: Target) -> KeptVolume | None:
+    """The EBS volume behind the notebooks' claim; None when there is no claim or it is unbound."""
+    claim = parsed(observe(plans.claim_query(target)), answers.claim_volume_name, "a claim")
+    if not claim:
+        return None
+    return parsed(
+        observe(plans.volume_query(claim)), answers.kept_volume, "a PersistentVolume of EBS"
+    )
+
+
+def _volume_lines(target: Target, volume: KeptVolume | None, delete_data: bool) -> list[str]:
+    """After a stop: which volume still exists, and what to run."""
+    if volume is None:
+        return ["no notebooks' volume was recorded."]
+    where = f" in {volume.zone}" if volume.zone else ""
+    lines = [
+        f"the notebooks' volume {volume.volume_id}{where} still exists (it bills until "
+        f"deleted) and is recorded in {target.state_file}."
+    ]
+    if delete_data:
+        lines.append(
+            "Run `himat destroy --delete-data` again to resume; it deletes the volume by this "
+            "ID once the cluster is gone. Or, once the cluster is gone: aws ec2 delete-volume "
+            f"--volume-id {volume.volume_id} --region {target.region}"
+        )
+    return lines
+
+
+def _plan(
+    target: Target,
+    settings_steps: list[Step],
+    exists: bool,
+    volume: KeptVolume | None,
+    delete_data: bool,
+) -> list[Step]:
+    if exists:
+        return settings_steps
+    if delete_data and volume is not None:
+        return [plans.delete_volume_step(target, volume.volume_id)]
+    return []
+
+
+@click.command()
+@click.option("--yes", is_flag=True, help="Do not ask for the cluster name.")
+@click.option("--delete-data", is_flag=True, help="Also delete the notebooks' EBS volume.")
+@lifecycle_verb
+def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: bool) -> None:
+    """Delete the cluster; the notebooks' volume is kept (and its ID printed) unless asked."""
+    settings = validated(settings_path, changes_aws=True)
+    rendered(settings)
+    preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
+    target = Target.of(settings)
+    state_path = Path(target.state_file)
+    state = load_state(state_path)
+    if dry_run:
+        exposed = settings["jupyter"]["expose"] == "loadbalancer"
+        services = [names.jupyter_service(target.cluster)] if exposed else []
+        recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
+        print_plan(plans.destroy_steps(settings, services, recorded, delete_data))
+        return
+    if not yes and not _confirm(target.cluster):
+        click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
+        sys.exit(1)
+    exists = parsed(observe(plans.cluster_query(target)), answers.clusters, "clusters") is not None
+    volume = state.volume
+    services: list[str] = []
+    if exists:
+        # A claim deleted by an earlier, interrupted run leaves the recorded volume in force.
+        volume = live_volume(target) or volume
+        services = (
+            parsed(observe(plans.services_query(target)), answers.load_balancer_names, "services")
+            or []
+        )
+    else:
+        click.echo(f"cluster {target.cluster} does not exist in {target.region}")
+    if volume is not None and volume != state.volume:
+        state = state.with_volume(volume)
+        save_state(state_path, state)  # before anything is deleted
+    volume_id = volume.volume_id if volume else None
+    steps = _plan(
+        target,
+        plans.destroy_steps(settings, services, volume_id, delete_data),
+        exists,
+        volume,
+        delete_data,
+    )
+    try:
+        run_steps("destroy", steps)
+    except StepStopped:
+        for line in _volume_lines(target, volume, delete_data):
+            click.echo(line, err=True)
+        raise
+    _summary(target, state_path, state, volume, delete_data)
+
+
+def _summary(
+    target: Target, state_path: Path, state: State, volume: KeptVolume | None, delete_data: bool
+) -> None:
+    if delete_data and volume is not None:
+        save_state(state_path, state.with_volume(None))
+        click.echo(
+            f"destroyed {target.cluster}; the notebooks' volume {volume.volume_id} was deleted "
+            "as asked"
+        )
+    elif delete_data:
+        click.echo(f"destroyed {target.cluster}; the notebooks' volume (none) was deleted as asked")
+    elif volume is not None:
+        click.echo(
+            f"destroyed {target.cluster}; kept the notebooks' EBS volume {volume.volume_id} "
+            f"(recorded in {target.state_file}; delete it with: aws ec2 delete-volume "
+            f"--volume-id {volume.volume_id} --region {target.region})"
+        )
+    else:
+        click.echo(f"destroyed {target.cluster}; no notebooks' volume was found to keep")
