@@ -127,5 +127,6 @@ def import_tfvars_command(tfvars: Path, output: Path | None, force: bool) -> Non
         click.echo(text, nl=False)
         return
     if output.exists() and not force:
-        raise InputError([Problem(str(output), None, "", "exists; pass --force (make import-tfvars FORCE=1) to replace it")])
+        message = "exists; pass --force (make import-tfvars FORCE=1) to replace it"
+        raise InputError([Problem(str(output), None, "", message)])
     click.echo(str(write_atomic(output, text)))
