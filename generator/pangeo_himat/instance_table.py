@@ -49,8 +49,10 @@ def format_instance_types(catalog: Catalog, region: str, as_json: bool = False) 
         for row in rows
     ]
     widths = [max(len(title), *(len(line[i]) for line in cells)) for i, title in enumerate(COLUMNS)]
-    lines = ["  ".join(title.ljust(w) for title, w in zip(COLUMNS, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
+    lines = ["  ".join(title.ljust(w) for title, w in zip(COLUMNS, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    ]
     lines.append(
         f"prices: {region}, {catalog.price_source}, {catalog.price_date}; max pods: "
         "ENIs x (IPv4 per ENI - 1) + 2"

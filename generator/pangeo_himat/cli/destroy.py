@@ -93,9 +93,9 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
     state = load_state(state_path)
     if dry_run:
         exposed = settings["jupyter"]["expose"] == "loadbalancer"
-        services = [names.jupyter_service(target.cluster)] if exposed else []
+        shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
-        print_plan(plans.destroy_steps(settings, services, recorded, delete_data))
+        print_plan(plans.destroy_steps(settings, shown, recorded, delete_data))
         return
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)

@@ -47,14 +47,13 @@ def lifecycle_verb(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo("\ninterrupted before any step ran: nothing was changed", err=True)
             sys.exit(INTERRUPTED_STATUS)
 
-    wrapper = reports_input_errors(wrapper)
-    wrapper = click.option(
+    dry_run = click.option(
         "--dry-run",
         is_flag=True,
         envvar="DRY_RUN",
         help="Print the exact commands, one per line, and run nothing (also DRY_RUN=1).",
-    )(wrapper)
-    return settings_option(wrapper)
+    )
+    return settings_option(dry_run(reports_input_errors(wrapper)))
 
 
 def validated(settings_path: Path | None, changes_aws: bool) -> Settings:
