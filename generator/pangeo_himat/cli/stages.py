@@ -43,8 +43,12 @@ def lifecycle_verb(command: Callable[..., Any]) -> Callable[..., Any]:
         except ToolError as error:
             click.echo(str(error), err=True)
             sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("\ninterrupted before any step ran: nothing was changed", err=True)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo(
+                f"\nhimat {command.__name__}: interrupted while no step was running; run it "
+                "again: every step is safe to repeat",
+                err=True,
+            )
             sys.exit(INTERRUPTED_STATUS)
 
     dry_run = click.option(

@@ -1,7 +1,8 @@
 """What each verb runs, as pure functions from settings (and observed state) to steps.
 
-Nothing here runs a command, so `--dry-run` prints exactly what a real run executes. Queries
-(reads of the live state) are steps too, each with the text by which its tool says "not found".
+Nothing here runs a command. `--dry-run` prints the action steps exactly as a real run executes
+them; the queries (read-only, their answers shape the actions) are steps too, each with the text
+by which its tool says "not found", and status and connect print theirs in `--dry-run`.
 """
 
 from __future__ import annotations
