@@ -96,11 +96,11 @@ def test_destroy_records_the_volume_before_deleting_anything(project, standins):
     assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
 
 
-def test_ctrl_c_during_a_step_names_the_step_what_is_done_and_how_to_resume(project, standins):
-    step = "eksctl scale nodegroup --cluster himat --region us-west-2 --name spot"
-    env = himat_env(project, standins, None, {"sleep": step, "sleep_s": "30"})
+def interrupt_during(project: Path, standins: Path, step: str, *args: str, **knobs: str):
+    """Run himat until a stand-in sleeps in `step`, then send SIGINT to himat alone."""
+    env = himat_env(project, standins, None, {"sleep": step, "sleep_s": "30", **knobs})
     process = subprocess.Popen(
-        [sys.executable, "-m", "pangeo_himat", "hibernate", "-f", "default.yaml"],
+        [sys.executable, "-m", "pangeo_himat", *args],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -114,11 +114,34 @@ def test_ctrl_c_during_a_step_names_the_step_what_is_done_and_how_to_resume(proj
     assert marker.exists(), process.communicate(timeout=30)
     os.kill(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    return process.returncode, stdout, stderr
+
+
+def test_ctrl_c_during_a_step_names_the_step_what_is_done_and_how_to_resume(project, standins):
+    step = "eksctl scale nodegroup --cluster himat --region us-west-2 --name spot"
+    status, _, stderr = interrupt_during(project, standins, step, "hibernate", "-f", "default.yaml")
+    assert status == 130, stderr
     assert "interrupted during step 2/2: scale nodegroup spot to 0" in stderr
     assert "Already done: 1. scale Dask workers to 0." in stderr
     assert "Run `himat hibernate` again to resume" in stderr
     assert "Aborted!" not in stderr and "Traceback" not in stderr.split("interrupted")[-1]
+
+
+def test_ctrl_c_during_destroy_reports_the_recorded_volume(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    step = "eksctl delete cluster"
+    status, _, stderr = interrupt_during(project, standins, step, *args, cluster_exists="1")
+    assert status == 130, stderr
+    assert "interrupted during step 3/4: delete the cluster" in stderr
+    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in stderr
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+    assert not any(call.startswith("aws ec2 delete-volume") for call in calls(project))
+
+
+def test_status_without_a_cluster_says_so_and_what_to_run(project, standins):
+    result = himat(project, "status", "-f", "default.yaml", path=standins)
+    assert result.returncode == 1
+    assert "cluster himat: not found in us-west-2 (make cluster)" in result.stdout
 
 
 def test_connect_with_a_token_that_is_not_utf8_is_a_clear_error(project, standins):

@@ -193,6 +193,8 @@ def answer(tool: str, args: list[str]) -> int:
         print(json.dumps([{"Name": CLUSTER, "Status": "ACTIVE"}]))
         return 0
     if tool == "eksctl" and args[:2] == ["get", "nodegroup"]:
+        if not world["cluster"]:
+            return describe_cluster_error(args[args.index("--cluster") + 1])
         groups = [{"Name": "stable", "DesiredCapacity": 1}, {"Name": "spot", "DesiredCapacity": 3}]
         print(json.dumps(groups))
         return 0
