@@ -1,8 +1,8 @@
 """Names shared by the ClusterConfig, the Helm values, the chart and the lifecycle verbs.
 
 One place, so that a label, taint, port or resource name cannot drift between the generator's
-outputs, the chart and the commands that act on them (DESIGN.md in the shared design notes,
-§4 and §7, describes what each one is for).
+outputs, the chart and the commands that act on them. The README's "What `himat render`
+builds" says what each nodegroup label and the spot taint are for.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SCHEMA_FILE = "values.schema.json"
 STABLE_NODEGROUP = "stable"
 SPOT_NODEGROUP = "spot"
 
-# Node labels and the spot taint (DESIGN.md §4); the chart's selectors and tolerations match them.
+# Node labels and the spot taint; the chart's selectors and tolerations match them.
 CORE_LABEL = ("hub.jupyter.org/node-purpose", "core")
 SCHEDULER_LABEL = ("k8s.dask.org/node-purpose", "scheduler")
 WORKER_LABEL = ("k8s.dask.org/node-purpose", "worker")
