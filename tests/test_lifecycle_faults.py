@@ -89,6 +89,19 @@ def test_destroy_delete_data_stopped_at_any_step_keeps_the_volume_recorded(
     assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2"
 
 
+def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    first = himat(project, *args, path=standins, cluster_exists="1", fail="aws ec2 delete-volume")
+    assert first.returncode == 3 and recorded_volume(project) is not None
+    world = project / "calls.jsonl.world.json"
+    world.write_text(world.read_text().replace('"volume": true', '"volume": false'))
+    again = himat(project, *args, path=standins)
+    assert again.returncode == 0, again.stderr
+    assert f"the recorded volume {VOLUME} is already gone" in again.stdout
+    assert recorded_volume(project) is None
+    assert calls(project)[-1].startswith("aws ec2 describe-volumes --volume-ids " + VOLUME)
+
+
 def test_destroy_records_the_volume_before_deleting_anything(project, standins):
     args = ("destroy", "--yes", "-f", "default.yaml")
     result = himat(project, *args, path=standins, cluster_exists="1", fail="helm uninstall")

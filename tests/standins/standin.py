@@ -213,6 +213,17 @@ def answer(tool: str, args: list[str]) -> int:
         return status or kubectl_get(args, world)
     if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
         world["claim"] = False
+    if tool == "aws" and args[:2] == ["ec2", "describe-volumes"]:
+        if not world["volume"]:
+            print(
+                "An error occurred (InvalidVolume.NotFound) when calling the DescribeVolumes "
+                f"operation: The volume '{VOLUME_ID}' does not exist.",
+                file=sys.stderr,
+            )
+            return 254
+        volume = {"VolumeId": VOLUME_ID, "State": "available", "AvailabilityZone": "us-west-2a"}
+        print(json.dumps({"Volumes": [volume]}))
+        return 0
     if tool == "aws" and args[:2] == ["ec2", "delete-volume"]:
         if not world["volume"]:
             print(

@@ -16,7 +16,7 @@ from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
 
@@ -47,6 +47,45 @@ def live_volume(target: Target) -> KeptVolume | None:
     )
 
 
+def _still_exists(target: Target, volume: KeptVolume) -> bool:
+    """Only EC2's own "InvalidVolume.NotFound" means the recorded volume is gone."""
+    answer = observe(plans.ebs_volume_query(target, volume.volume_id))
+    return parsed(answer, answers.volume_ids, "a list of volumes") is not None
+
+
+def _record_live_volume(
+    target: Target, state_path: Path, state: State
+) -> tuple[State, KeptVolume | None]:
+    """Record the claim's volume before anything is deleted (a claim deleted by an earlier,
+    interrupted run leaves the recorded volume in force)."""
+    live = live_volume(target)
+    recorded = state.volume
+    if live is None or live == recorded:
+        return state, recorded
+    if recorded is not None and recorded.volume_id != live.volume_id:
+        click.echo(
+            f"note: {target.state_file} recorded volume {recorded.volume_id}, which the claim "
+            "no longer uses; it is not deleted and still bills until you delete it: aws ec2 "
+            f"delete-volume --volume-id {recorded.volume_id} --region {target.region}",
+            err=True,
+        )
+    state = state.with_volume(live)
+    save_state(state_path, state)
+    return state, live
+
+
+def _forget_volume_if_gone(
+    target: Target, state_path: Path, state: State
+) -> tuple[State, KeptVolume | None]:
+    """With the cluster gone, a recorded volume that EC2 no longer has is struck off."""
+    if state.volume is None or _still_exists(target, state.volume):
+        return state, state.volume
+    click.echo(f"the recorded volume {state.volume.volume_id} is already gone")
+    state = state.with_volume(None)
+    save_state(state_path, state)
+    return state, None
+
+
 def _volume_lines(target: Target, volume: KeptVolume | None, delete_data: bool) -> list[str]:
     """After a stop: which volume still exists, and what to run."""
     if volume is None:
@@ -63,20 +102,6 @@ def _volume_lines(target: Target, volume: KeptVolume | None, delete_data: bool) 
             f"--volume-id {volume.volume_id} --region {target.region}"
         )
     return lines
-
-
-def _plan(
-    target: Target,
-    settings_steps: list[Step],
-    exists: bool,
-    volume: KeptVolume | None,
-    delete_data: bool,
-) -> list[Step]:
-    if exists:
-        return settings_steps
-    if delete_data and volume is not None:
-        return [plans.delete_volume_step(target, volume.volume_id)]
-    return []
 
 
 @click.command()
@@ -101,28 +126,17 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
         sys.exit(1)
     exists = parsed(observe(plans.cluster_query(target)), answers.clusters, "clusters") is not None
-    volume = state.volume
-    services: list[str] = []
     if exists:
-        # A claim deleted by an earlier, interrupted run leaves the recorded volume in force.
-        volume = live_volume(target) or volume
-        services = (
-            parsed(observe(plans.services_query(target)), answers.load_balancer_names, "services")
-            or []
-        )
+        state, volume = _record_live_volume(target, state_path, state)
+        services = parsed(observe(plans.services_query(target)), answers.load_balancer_names, "")
+        volume_id = volume.volume_id if volume else None
+        steps = plans.destroy_steps(settings, services or [], volume_id, delete_data)
     else:
         click.echo(f"cluster {target.cluster} does not exist in {target.region}")
-    if volume is not None and volume != state.volume:
-        state = state.with_volume(volume)
-        save_state(state_path, state)  # before anything is deleted
-    volume_id = volume.volume_id if volume else None
-    steps = _plan(
-        target,
-        plans.destroy_steps(settings, services, volume_id, delete_data),
-        exists,
-        volume,
-        delete_data,
-    )
+        state, volume = _forget_volume_if_gone(target, state_path, state)
+        steps = (
+            [plans.delete_volume_step(target, volume.volume_id)] if delete_data and volume else []
+        )
     try:
         run_steps("destroy", steps)
     except StepStopped:

@@ -78,6 +78,11 @@ def kept_volume(text: str) -> KeptVolume:
     return KeptVolume(volume_id, zone)
 
 
+def volume_ids(text: str) -> list[str]:
+    """aws ec2 describe-volumes --output json: {"Volumes": [{"VolumeId": ...}, ...]}."""
+    return [str(volume["VolumeId"]) for volume in json.loads(text)["Volumes"]]
+
+
 def token(text: str) -> str:
     """kubectl get secret -o json: the `token` key, base64 as Kubernetes stores it, as UTF-8."""
     encoded = json.loads(text)["data"]["token"]

@@ -24,6 +24,10 @@ EKSCTL_NOT_FOUND = "ResourceNotFoundException"
 # kubectl get on an absent object: exit 1 and `Error from server (NotFound): ... not found`
 # (k8s.io/apimachinery StatusReasonNotFound, printed by kubectl's cmdutil.CheckErr).
 KUBECTL_NOT_FOUND = "Error from server (NotFound)"
+# aws on an absent volume: exit 254 and "An error occurred (InvalidVolume.NotFound) when calling
+# the DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes;
+# the AWS CLI exits 254 when the service returns an error).
+AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
 # kubectl config current-context with none set: exit 1, "error: current-context is not set".
 NO_CONTEXT = "current-context is not set"
 
@@ -112,6 +116,11 @@ def claim_query(target: Target) -> Step:
 def volume_query(volume_name: str) -> Step:
     argv = ("kubectl", "get", "pv", volume_name, "-o", "json")
     return Step("the notebooks' persistent volume", argv, KUBECTL_NOT_FOUND)
+
+
+def ebs_volume_query(target: Target, volume_id: str) -> Step:
+    argv = ("aws", "ec2", "describe-volumes", "--volume-ids", volume_id, "--region", target.region)
+    return Step(f"does volume {volume_id} exist", (*argv, "--output", "json"), AWS_VOLUME_NOT_FOUND)
 
 
 def load_balancer_query(target: Target) -> Step:
