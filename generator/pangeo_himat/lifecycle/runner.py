@@ -12,6 +12,7 @@ from pangeo_himat.lifecycle.output import Answer
 from pangeo_himat.lifecycle.plans import Step
 
 QUERY_TIMEOUT_S = 300
+OWN_STOP_S = 2
 STOP_GRACE_S = 10
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, as a shell reports it
 
@@ -42,17 +43,20 @@ def print_plan(steps: list[Step]) -> None:
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:
-    """The tool's exit status; on Ctrl-C pass SIGINT on, give it time to stop, then re-raise."""
+    """The tool's exit status. On Ctrl-C the terminal has already sent the tool SIGINT (same
+    process group); if it is still running shortly after (SIGINT reached himat alone), pass
+    one SIGINT on, give it time to stop, then end it. Re-raises KeyboardInterrupt."""
     try:
         return process.wait()
     except KeyboardInterrupt:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+        for signal_to_send in (None, signal.SIGINT, signal.SIGKILL):
+            if signal_to_send is not None:
+                process.send_signal(signal_to_send)
             try:
-                process.wait(timeout=STOP_GRACE_S)
+                process.wait(timeout=OWN_STOP_S if signal_to_send is None else STOP_GRACE_S)
+                break
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
-                process.kill()
-                process.wait()
+                continue
         raise
 
 
