@@ -120,6 +120,8 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         exposed = settings["jupyter"]["expose"] == "loadbalancer"
         shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
+        for query in plans.destroy_queries(target):
+            click.echo(f"# asks first: {query.shell()}")
         print_plan(plans.destroy_steps(settings, shown, recorded, delete_data))
         return
     if not yes and not _confirm(target.cluster):
@@ -128,7 +130,8 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
     exists = parsed(observe(plans.cluster_query(target)), answers.clusters, "clusters") is not None
     if exists:
         state, volume = _record_live_volume(target, state_path, state)
-        services = parsed(observe(plans.services_query(target)), answers.load_balancer_names, "")
+        listed = observe(plans.services_query(target))
+        services = parsed(listed, answers.load_balancer_names, "a JSON list of services")
         volume_id = volume.volume_id if volume else None
         steps = plans.destroy_steps(settings, services or [], volume_id, delete_data)
     else:
@@ -156,7 +159,7 @@ def _summary(
             "as asked"
         )
     elif delete_data:
-        click.echo(f"destroyed {target.cluster}; the notebooks' volume (none) was deleted as asked")
+        click.echo(f"destroyed {target.cluster}; no notebooks' volume was found to delete")
     elif volume is not None:
         click.echo(
             f"destroyed {target.cluster}; kept the notebooks' EBS volume {volume.volume_id} "

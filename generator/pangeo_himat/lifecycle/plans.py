@@ -147,6 +147,16 @@ def jupyter_service_query(target: Target) -> Step:
     return Step("the Jupyter service", argv, KUBECTL_NOT_FOUND)
 
 
+def destroy_queries(target: Target) -> list[Step]:
+    """What destroy reads before it deletes anything (the volume's, by the claim's answer)."""
+    return [
+        cluster_query(target),
+        claim_query(target),
+        volume_query("<volume of the claim>"),
+        services_query(target),
+    ]
+
+
 def token_hint(target: Target) -> str:
     """The shell line that prints the Jupyter token, as install and status show it."""
     secret = names.token_secret(target.cluster)
