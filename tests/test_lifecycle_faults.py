@@ -102,6 +102,15 @@ def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(project, 
     assert calls(project)[-1].startswith("aws ec2 describe-volumes --volume-ids " + VOLUME)
 
 
+def test_destroy_stopped_by_a_query_still_names_the_recorded_volume(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    knobs = {"cluster_exists": "1", "malformed": "kubectl get services"}
+    result = himat(project, *args, path=standins, **knobs)
+    assert result.returncode == 1
+    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in result.stderr
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+
+
 def test_destroy_records_the_volume_before_deleting_anything(project, standins):
     args = ("destroy", "--yes", "-f", "default.yaml")
     result = himat(project, *args, path=standins, cluster_exists="1", fail="helm uninstall")

@@ -15,10 +15,11 @@ import click
 from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.lifecycle import answers, plans
-from pangeo_himat.lifecycle.output import parsed
+from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
+from pangeo_himat.settings import Settings
 
 VOLUME_PLACEHOLDER = "<jupyter-volume-id>"
 
@@ -127,6 +128,18 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
         sys.exit(1)
+    try:
+        _destroy(settings, target, state_path, state, delete_data)
+    except (StepStopped, ToolError, KeyboardInterrupt):
+        # Whatever stopped it, state.yaml holds the volume that is still there.
+        for line in _volume_lines(target, load_state(state_path).volume, delete_data):
+            click.echo(line, err=True)
+        raise
+
+
+def _destroy(
+    settings: Settings, target: Target, state_path: Path, state: State, delete_data: bool
+) -> None:
     exists = parsed(observe(plans.cluster_query(target)), answers.clusters, "clusters") is not None
     if exists:
         state, volume = _record_live_volume(target, state_path, state)
@@ -140,12 +153,7 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         steps = (
             [plans.delete_volume_step(target, volume.volume_id)] if delete_data and volume else []
         )
-    try:
-        run_steps("destroy", steps)
-    except StepStopped:
-        for line in _volume_lines(target, volume, delete_data):
-            click.echo(line, err=True)
-        raise
+    run_steps("destroy", steps)
     _summary(target, state_path, state, volume, delete_data)
 
 
