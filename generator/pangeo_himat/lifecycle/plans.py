@@ -22,13 +22,16 @@ HELM_TIMEOUT = "15m"
 # pkg/eks/eks.go GetCluster wraps the EKS DescribeCluster error; cmd/eksctl/main.go exits 1).
 EKSCTL_NOT_FOUND = "ResourceNotFoundException"
 # kubectl get on an absent object: exit 1 and `Error from server (NotFound): ... not found`
-# (k8s.io/apimachinery StatusReasonNotFound, printed by kubectl's cmdutil.CheckErr).
+# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go, StandardErrorMessage:
+# "Error from server (%s): %s" with the API status reason; an expired login is instead
+# "error: You must be logged in to the server (...)").
 KUBECTL_NOT_FOUND = "Error from server (NotFound)"
 # aws on an absent volume: exit 254 and "An error occurred (InvalidVolume.NotFound) when calling
 # the DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes;
 # the AWS CLI exits 254 when the service returns an error).
 AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
-# kubectl config current-context with none set: exit 1, "error: current-context is not set".
+# kubectl config current-context with none set: exit 1, "error: current-context is not set"
+# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/config/current_context.go).
 NO_CONTEXT = "current-context is not set"
 
 
