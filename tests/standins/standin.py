@@ -59,11 +59,12 @@ def not_found(kind: str, name: str) -> int:
     return 1
 
 
-def describe_cluster_error(name: str) -> int:
-    """eksctl get cluster: pkg/eks/eks.go wraps the EKS DescribeCluster error; exit 1."""
+def describe_cluster_error(name: str, prefix: str) -> int:
+    """eksctl wraps the EKS DescribeCluster error (pkg/eks/eks.go: GetCluster for `get cluster`,
+    DescribeControlPlane for `get nodegroup`); cobra prints it after "Error: ", exit 1."""
     if os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
         print(
-            f'Error: unable to describe control plane "{name}": operation error EKS: '
+            f"Error: {prefix}: operation error EKS: "
             "DescribeCluster, https response error StatusCode: 403, RequestID: "
             "3f1c2a9e-0000-4000-8000-000000000000, api error ExpiredTokenException: The "
             "security token included in the request is expired",
@@ -71,7 +72,7 @@ def describe_cluster_error(name: str) -> int:
         )
         return 1
     print(
-        f'Error: unable to describe control plane "{name}": operation error EKS: '
+        f"Error: {prefix}: operation error EKS: "
         "DescribeCluster, https response error StatusCode: 404, RequestID: "
         "3f1c2a9e-0000-4000-8000-000000000000, ResourceNotFoundException: No cluster found "
         f"for name: {name}.",
@@ -189,12 +190,14 @@ def answer(tool: str, args: list[str]) -> int:
         return 0
     if tool == "eksctl" and args[:2] == ["get", "cluster"]:
         if not world["cluster"] or os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
-            return describe_cluster_error(args[args.index("--name") + 1])
+            name = args[args.index("--name") + 1]
+            return describe_cluster_error(name, f'unable to describe control plane "{name}"')
         print(json.dumps([{"Name": CLUSTER, "Status": "ACTIVE"}]))
         return 0
     if tool == "eksctl" and args[:2] == ["get", "nodegroup"]:
         if not world["cluster"]:
-            return describe_cluster_error(args[args.index("--cluster") + 1])
+            name = args[args.index("--cluster") + 1]
+            return describe_cluster_error(name, "unable to describe cluster control plane")
         groups = [{"Name": "stable", "DesiredCapacity": 1}, {"Name": "spot", "DesiredCapacity": 3}]
         print(json.dumps(groups))
         return 0

@@ -19,7 +19,9 @@ HELM_TIMEOUT = "15m"
 
 # eksctl get cluster on an absent cluster: exit 1 and "Error: unable to describe control plane
 # "<name>": ... ResourceNotFoundException: No cluster found for name: <name>." (eksctl
-# pkg/eks/eks.go GetCluster wraps the EKS DescribeCluster error; cmd/eksctl/main.go exits 1).
+# pkg/eks/eks.go GetCluster wraps the EKS DescribeCluster error; cmd/eksctl/main.go exits 1);
+# get nodegroup says "unable to describe cluster control plane: ..." with the same exception
+# (pkg/eks/eks.go DescribeControlPlane, via cmdutils NewProviderForExistingCluster).
 EKSCTL_NOT_FOUND = "ResourceNotFoundException"
 # kubectl get on an absent object: exit 1 and `Error from server (NotFound): ... not found`
 # (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go, StandardErrorMessage:
