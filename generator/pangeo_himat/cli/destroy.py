@@ -140,8 +140,8 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
 def _destroy(
     settings: Settings, target: Target, state_path: Path, state: State, delete_data: bool
 ) -> None:
-    exists = parsed(observe(plans.cluster_query(target)), answers.clusters, "clusters") is not None
-    if exists:
+    clusters = observe(plans.cluster_query(target))
+    if parsed(clusters, answers.clusters, "a JSON list of clusters") is not None:
         state, volume = _record_live_volume(target, state_path, state)
         listed = observe(plans.services_query(target))
         services = parsed(listed, answers.load_balancer_names, "a JSON list of services")
