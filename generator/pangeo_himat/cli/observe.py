@@ -17,17 +17,8 @@ from pangeo_himat.lifecycle.connect import (
     forward_steps,
 )
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
-from pangeo_himat.settings import Settings
-
-
-def status_steps(settings: Settings) -> list[Step]:
-    target = Target.of(settings)
-    steps = [plans.nodegroups_query(target), plans.pods_query(target)]
-    if settings["jupyter"]["expose"] == "loadbalancer":
-        steps.append(plans.load_balancer_query(target))
-    return steps
 
 
 @click.command()
@@ -42,7 +33,7 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "kubectl"], dry_run, credentials=False)
     target = Target.of(settings)
     if dry_run:
-        print_plan(status_steps(settings))
+        print_plan(plans.status_queries(settings))
         return
     groups = observe(plans.nodegroups_query(target))
     sizes = parsed(groups, answers.nodegroup_sizes, "nodegroups as JSON")

@@ -152,6 +152,15 @@ def jupyter_service_query(target: Target) -> Step:
     return Step("the Jupyter service", argv, KUBECTL_NOT_FOUND)
 
 
+def status_queries(settings: Settings) -> list[Step]:
+    """What status reads, in the order it prints the answers."""
+    target = Target.of(settings)
+    steps = [nodegroups_query(target), pods_query(target)]
+    if settings["jupyter"]["expose"] == "loadbalancer":
+        steps.append(load_balancer_query(target))
+    return steps
+
+
 def destroy_queries(target: Target) -> list[Step]:
     """What destroy reads before it deletes anything (the volume's, by the claim's answer)."""
     return [
