@@ -10,12 +10,7 @@ import click
 from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.lifecycle import answers, plans
-from pangeo_himat.lifecycle.connect import (
-    check_context,
-    check_steps,
-    connect_forward,
-    forward_steps,
-)
+from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
@@ -63,10 +58,10 @@ def connect(settings_path: Path | None, dry_run: bool) -> None:
     target = Target.of(settings)
     exposed = settings["jupyter"]["expose"] == "loadbalancer"
     if dry_run:
-        print_plan(check_steps(target))
+        print_plan(plans.connect_checks(target))
         if exposed:
             print_plan([plans.load_balancer_query(target)])
-        for step in forward_steps(target) if not exposed else []:
+        for step in plans.forward_steps(target) if not exposed else []:
             click.echo(f"{step.shell()} &")
         return
     if exposed:

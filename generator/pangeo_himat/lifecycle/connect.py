@@ -12,9 +12,9 @@ from pangeo_himat import names
 from pangeo_himat.lifecycle import answers
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import (
-    Step,
     Target,
     context_query,
+    forward_steps,
     jupyter_service_query,
     token_query,
 )
@@ -22,24 +22,6 @@ from pangeo_himat.lifecycle.runner import observe
 
 POLL_S = 0.5
 STOP_TIMEOUT_S = 5
-
-
-def forward_steps(target: Target) -> list[Step]:
-    """kubectl port-forward commands, bound to the loopback address only."""
-    jupyter = names.jupyter_service(target.cluster)
-    scheduler = names.scheduler_service(target.cluster)
-    forward = ("kubectl", "port-forward", "-n", target.namespace, "--address", "127.0.0.1")
-    jupyter_ports = f"{names.JUPYTER_LOCAL_PORT}:{names.JUPYTER_SERVICE_PORT}"
-    dashboard_ports = f"{names.DASHBOARD_LOCAL_PORT}:{names.DASHBOARD_PORT}"
-    return [
-        Step("forward Jupyter", (*forward, f"svc/{jupyter}", jupyter_ports)),
-        Step("forward the Dask dashboard", (*forward, f"svc/{scheduler}", dashboard_ports)),
-    ]
-
-
-def check_steps(target: Target) -> list[Step]:
-    """What connect asks before it prints any URL: a context, then an authenticated call."""
-    return [context_query(), jupyter_service_query(target)]
 
 
 def _no_cluster_hint(target: Target) -> str:

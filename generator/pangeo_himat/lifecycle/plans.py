@@ -171,6 +171,24 @@ def destroy_queries(target: Target) -> list[Step]:
     ]
 
 
+def forward_steps(target: Target) -> list[Step]:
+    """kubectl port-forward commands, bound to the loopback address only."""
+    jupyter = names.jupyter_service(target.cluster)
+    scheduler = names.scheduler_service(target.cluster)
+    forward = ("kubectl", "port-forward", "-n", target.namespace, "--address", "127.0.0.1")
+    jupyter_ports = f"{names.JUPYTER_LOCAL_PORT}:{names.JUPYTER_SERVICE_PORT}"
+    dashboard_ports = f"{names.DASHBOARD_LOCAL_PORT}:{names.DASHBOARD_PORT}"
+    return [
+        Step("forward Jupyter", (*forward, f"svc/{jupyter}", jupyter_ports)),
+        Step("forward the Dask dashboard", (*forward, f"svc/{scheduler}", dashboard_ports)),
+    ]
+
+
+def connect_checks(target: Target) -> list[Step]:
+    """What connect asks before it prints any URL: a context, then an authenticated call."""
+    return [context_query(), jupyter_service_query(target)]
+
+
 def token_hint(target: Target) -> str:
     """The shell line that prints the Jupyter token, as install and status show it."""
     secret = names.token_secret(target.cluster)
