@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, calls, himat
+from conftest import LIFECYCLE_SETTINGS as SETTINGS
+from conftest import calls, himat
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
-SETTINGS = {
-    "default": ROOT / "settings.yaml",
-    "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
-}
 VERBS = {
     "cluster": [],
     "install": [],
