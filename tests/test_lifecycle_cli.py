@@ -144,3 +144,33 @@ def test_import_says_the_original_asked_for_too_many_workers_only_when_it_did(
     assert ("asked for more workers than fit" in result.stderr) is noted
     expected = "auto" if noted else int(count)
     assert yaml.safe_load(result.stdout)["workers"]["count"] == expected
+
+
+def make_dry(*args: str) -> str:
+    """What make would run (make -n), from the checkout's Makefile."""
+    result = subprocess.run(
+        ["make", "-n", "-s", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["cluster", "install", "hibernate", "resume", "status", "connect", "destroy"],
+)
+def test_make_passes_dry_run_to_every_lifecycle_verb(target):
+    commands = make_dry(target, "DRY_RUN=1", "NODES=2")
+    assert f"himat {target} " in commands and "--dry-run" in commands
+
+
+def test_make_import_tfvars_force_replaces():
+    assert "--force" in make_dry("import-tfvars", "TFVARS=x.tfvars", "FORCE=1")
+    assert "--force" not in make_dry("import-tfvars", "TFVARS=x.tfvars")
+
+
+def test_make_help_lists_every_verb_once():
+    result = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True)
+    listed = [line.split()[1] for line in result.stdout.splitlines()]
+    assert len(listed) == len(set(listed))
+    assert VERBS <= set(listed), VERBS - set(listed)
