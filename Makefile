@@ -67,11 +67,11 @@ bench: tools ## benchmarks (render time, fit tables, local start-up and throughp
 validate: $(VENV)/.base ## check the settings file
 	$(HIMAT) validate -f $(SETTINGS)
 
-render: $(VENV)/.base ## write clusterconfig/<name>/eksctl.yaml and values.yaml
+render: $(VENV)/.base ## write clusterconfig/<name>/: eksctl.yaml, values.yaml, termination-handler.yaml
 	$(HIMAT) render -f $(SETTINGS)
 
-fit: $(VENV)/.base ## what fits on the chosen machines
-	$(HIMAT) fit -f $(SETTINGS)
+fit: $(VENV)/.base ## what fits on the chosen machines (TYPES=1: list the instance types and prices)
+	$(HIMAT) fit -f $(SETTINGS) $(if $(TYPES),--list-types,)
 
 cost: $(VENV)/.base ## USD per hour and month, running and hibernated
 	$(HIMAT) cost -f $(SETTINGS)
@@ -84,14 +84,16 @@ image: ## IMAGE=registry/name:tag: build docker/ and push it
 	docker build -t $(IMAGE) docker
 	docker push $(IMAGE)
 
-import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml
-	$(HIMAT) import-tfvars $(TFVARS) -o $(SETTINGS)
+import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml (FORCE=1 replaces it)
+	@test -n "$(TFVARS)" || { echo "usage: make import-tfvars TFVARS=terraform.tfvars [FORCE=1]" >&2; exit 2; }
+	$(HIMAT) import-tfvars $(TFVARS) -o $(SETTINGS) $(if $(FORCE),--force,)
 
 # --- lifecycle: each verb is `himat <verb>`; DRY_RUN=1 prints the commands instead -------------
+# (himat also reads DRY_RUN=1 from the environment; $(DRY) passes it explicitly.)
 cluster: $(VENV)/.base ## create the EKS cluster, or bring its nodegroups in line with the settings
 	$(HIMAT) cluster -f $(SETTINGS) $(DRY)
 
-install: $(VENV)/.base ## helm upgrade --install the chart (+ spot termination handler)
+install: $(VENV)/.base ## helm upgrade --install the spot termination handler, then the chart
 	$(HIMAT) install -f $(SETTINGS) $(DRY)
 
 hibernate: $(VENV)/.base ## scale the workers and spot nodes to 0 (ALL=1: the stable node too)
@@ -104,10 +106,10 @@ scale: $(VENV)/.base ## NODES=5: set the spot node count and the workers that fi
 	$(HIMAT) scale $(NODES) -f $(SETTINGS) $(DRY)
 
 status: $(VENV)/.base ## nodegroups, pods, URLs, hibernated or not
-	$(HIMAT) status -f $(SETTINGS)
+	$(HIMAT) status -f $(SETTINGS) $(DRY)
 
 connect: $(VENV)/.base ## port-forward Jupyter and the Dask dashboard to 127.0.0.1
-	$(HIMAT) connect -f $(SETTINGS)
+	$(HIMAT) connect -f $(SETTINGS) $(DRY)
 
 destroy: $(VENV)/.base ## delete the cluster (keeps the notebooks' volume; YES=1 skips the prompt)
 	$(HIMAT) destroy -f $(SETTINGS) $(DRY) $(if $(YES),--yes,) $(if $(DELETE_DATA),--delete-data,)

@@ -99,3 +99,85 @@ def kubernetes_versions(phase: str) -> list[str]:
     """Versions of the calendar in `standard`, `extended` or `retired` support today."""
     calendar = load_calendar()
     return [v for v, info in calendar.versions.items() if info.phase(today()) == phase]
+
+
+# --- lifecycle stand-ins: a checkout-like project and eksctl/helm/kubectl/aws stand-ins -------
+
+STANDIN = Path(__file__).parent / "standins" / "standin.py"
+LIFECYCLE_SETTINGS = {
+    "default": ROOT / "settings.yaml",
+    "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
+}
+STANDIN_TOOLS = ("eksctl", "helm", "kubectl", "aws")
+PREFLIGHT_PROBES = {
+    "eksctl version",
+    "helm version --short",
+    "kubectl version --client -o json",
+    "aws --version",
+    "aws sts get-caller-identity --output json",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A working directory like a checkout: the chart, and room for clusterconfig/."""
+    (tmp_path / "charts").symlink_to(ROOT / "charts")
+    for name, path in LIFECYCLE_SETTINGS.items():
+        shutil.copy(path, tmp_path / f"{name}.yaml")
+    return tmp_path
+
+
+@pytest.fixture
+def standins(tmp_path: Path) -> Path:
+    folder = tmp_path / "standin-bin"
+    folder.mkdir()
+    source = STANDIN.read_text()
+    for tool in STANDIN_TOOLS:
+        path = folder / tool
+        path.write_text(f"#!{sys.executable}\n{source}")
+        path.chmod(0o755)
+    return folder
+
+
+def himat_env(
+    project: Path, path: Path | None, extra_env: dict[str, str] | None, knobs: dict[str, str]
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("STANDIN_") and key != "DRY_RUN"
+    }
+    env["PATH"] = str(path) if path else "/nonexistent"
+    env["STANDIN_LOG"] = str(project / "calls.jsonl")
+    env.update({f"STANDIN_{key.upper()}": value for key, value in knobs.items()})
+    env.update(extra_env or {})
+    return env
+
+
+def himat(
+    project: Path,
+    *args: str,
+    path: Path | None = None,
+    stdin: str = "",
+    extra_env: dict[str, str] | None = None,
+    **knobs: str,
+) -> subprocess.CompletedProcess:
+    env = himat_env(project, path, extra_env, knobs)
+    return subprocess.run(
+        [sys.executable, "-m", "pangeo_himat", *args],
+        cwd=project,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def calls(project: Path) -> list[str]:
+    """The commands the stand-ins received, leaving out version and credential probes."""
+    log = project / "calls.jsonl"
+    if not log.exists():
+        return []
+    lines = [" ".join(json.loads(line)) for line in log.read_text().splitlines()]
+    return [line for line in lines if line not in PREFLIGHT_PROBES]

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_himat
+from pangeo_himat.lifecycle import plans
+from pangeo_himat.loader import load_settings
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -23,7 +25,10 @@ def rendered_dir(tmp_path_factory):
     return out / "clusterconfig" / "himat"
 
 
-@pytest.mark.parametrize("name", ["eksctl.yaml", "values.yaml"])
+RENDERED = ["eksctl.yaml", "termination-handler.yaml", "values.yaml"]
+
+
+@pytest.mark.parametrize("name", RENDERED)
 def test_default_settings_render_to_the_golden_file(rendered_dir, name):
     text = (rendered_dir / name).read_text()
     if os.environ.get("HIMAT_UPDATE_GOLDEN"):
@@ -34,13 +39,21 @@ def test_default_settings_render_to_the_golden_file(rendered_dir, name):
 def test_render_twice_reports_unchanged(tmp_path):
     first = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
     second = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
-    statuses = [line.split()[0] for line in first.stdout.splitlines()[:2]]
-    assert statuses == ["created", "created"]
-    assert [line.split()[0] for line in second.stdout.splitlines()[:2]] == ["unchanged"] * 2
-    assert sorted(p.name for p in tmp_path.joinpath("clusterconfig", "himat").iterdir()) == [
-        "eksctl.yaml",
-        "values.yaml",
-    ]
+    statuses = [line.split()[0] for line in first.stdout.splitlines()[:3]]
+    assert statuses == ["created"] * 3
+    assert [line.split()[0] for line in second.stdout.splitlines()[:3]] == ["unchanged"] * 3
+    written = sorted(p.name for p in tmp_path.joinpath("clusterconfig", "himat").iterdir())
+    assert written == RENDERED
+
+
+def test_render_writes_every_file_the_lifecycle_verbs_read(tmp_path):
+    result = run_himat("render", "-f", str(ROOT / "settings.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    settings = load_settings(ROOT / "settings.yaml")
+    steps = plans.install_steps(settings) + plans.cluster_steps(settings, exists=False)
+    read = [step.argv[step.argv.index("-f") + 1] for step in steps if "-f" in step.argv]
+    assert len(read) == 3
+    assert all((tmp_path / path).is_file() for path in read), read
 
 
 def test_render_reports_changed_lines(tmp_path):

@@ -8,23 +8,15 @@ happens on failure and on a second run.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import LIFECYCLE_SETTINGS as SETTINGS
+from conftest import calls, himat
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
-STANDIN = Path(__file__).parent / "standins" / "standin.py"
-SETTINGS = {
-    "default": ROOT / "settings.yaml",
-    "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
-}
 VERBS = {
     "cluster": [],
     "install": [],
@@ -37,75 +29,28 @@ VERBS = {
     "destroy": [],
     "destroy-delete-data": ["--delete-data"],
 }
-TOOLS = ("eksctl", "helm", "kubectl", "aws")
-PREFLIGHT_PROBES = {
-    "eksctl version",
-    "helm version --short",
-    "kubectl version --client -o json",
-    "aws --version",
-    "aws sts get-caller-identity --output json",
-}
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A working directory like a checkout: the chart, and room for clusterconfig/."""
-    (tmp_path / "charts").symlink_to(ROOT / "charts")
-    for name, path in SETTINGS.items():
-        shutil.copy(path, tmp_path / f"{name}.yaml")
-    return tmp_path
-
-
-@pytest.fixture
-def standins(tmp_path: Path) -> Path:
-    folder = tmp_path / "standin-bin"
-    folder.mkdir()
-    source = STANDIN.read_text()
-    for tool in TOOLS:
-        path = folder / tool
-        path.write_text(f"#!{sys.executable}\n{source}")
-        path.chmod(0o755)
-    return folder
-
-
-def himat(
-    project: Path, *args: str, path: Path | None = None, stdin: str = "", **knobs: str
-) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("STANDIN_")}
-    env["PATH"] = str(path) if path else "/nonexistent"
-    env["STANDIN_LOG"] = str(project / "calls.jsonl")
-    env.update({f"STANDIN_{key.upper()}": value for key, value in knobs.items()})
-    return subprocess.run(
-        [sys.executable, "-m", "pangeo_himat", *args],
-        cwd=project,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def calls(project: Path) -> list[str]:
-    """The commands the stand-ins received, leaving out version and credential probes."""
-    log = project / "calls.jsonl"
-    if not log.exists():
-        return []
-    lines = [" ".join(json.loads(line)) for line in log.read_text().splitlines()]
-    return [line for line in lines if line not in PREFLIGHT_PROBES]
 
 
 @pytest.mark.parametrize("verb", sorted(VERBS))
 @pytest.mark.parametrize("settings", sorted(SETTINGS))
-def test_dry_run_prints_the_golden_commands_and_runs_nothing(settings, verb, project):
+def test_dry_run_prints_the_golden_commands_and_runs_nothing(settings, verb, project, standins):
     name = verb.split("-")[0]
-    result = himat(project, name, "-f", f"{settings}.yaml", "--dry-run", *VERBS[verb])
+    args = (name, "-f", f"{settings}.yaml", "--dry-run", *VERBS[verb])
+    result = himat(project, *args, path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     golden = GOLDEN / settings / f"{verb}.txt"
     if os.environ.get("HIMAT_UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+    assert not (project / "calls.jsonl").exists(), "a dry run called a tool"
+
+
+@pytest.mark.parametrize("verb", ["status", "connect", "hibernate"])
+def test_dry_run_env_variable_runs_nothing(verb, project, standins):
+    env_dry = {"DRY_RUN": "1"}
+    result = himat(project, verb, "-f", "default.yaml", path=standins, extra_env=env_dry)
+    assert result.returncode == 0, result.stderr
     assert not (project / "calls.jsonl").exists()
 
 
@@ -139,11 +84,32 @@ def test_install_twice_is_the_same_upgrade(project, standins):
     second = himat(project, "install", "-f", "default.yaml", path=standins)
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert calls(project) == once + once
-    assert once[0].startswith("helm upgrade --install himat charts/pangeo-himat --namespace himat")
-    assert "--wait" in once[0]
-    assert once[1].startswith("helm upgrade --install aws-node-termination-handler oci://")
+    assert once[1].startswith("helm upgrade --install himat charts/pangeo-himat --namespace himat")
+    assert "--wait" in once[1]
     assert "jupyter_url: " in first.stdout and "dask_url: " in first.stdout
     assert "kubectl get secret himat-jupyter-token" in first.stdout
+
+
+@pytest.mark.parametrize("settings", sorted(SETTINGS))
+def test_install_puts_the_pinned_termination_handler_before_the_chart(project, standins, settings):
+    result = himat(project, "install", "-f", f"{settings}.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    handler, chart = calls(project)[:2]
+    assert handler.startswith(
+        "helm upgrade --install aws-node-termination-handler "
+        "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler --version 0.27.6 "
+    )
+    assert chart.startswith("helm upgrade --install ")
+    assert " charts/pangeo-himat " in chart
+
+
+def test_load_balancer_urls_are_https(project, standins):
+    knobs = {"cluster_exists": "1", "load_balancer": "1"}
+    result = himat(project, "status", "-f", "eu.yaml", path=standins, **knobs)
+    assert result.returncode == 0, result.stderr
+    host = "a1b2c3-123456789.us-west-2.elb.amazonaws.com"
+    assert f"jupyter_url: https://{host}/lab" in result.stdout
+    assert f"dask_url: https://{host}/proxy/glaciers-scheduler:8787/status" in result.stdout
 
 
 def test_failed_step_stops_the_chain_with_the_tools_status(project, standins):
@@ -180,7 +146,14 @@ def test_destroy_without_confirmation_does_nothing(project, standins, typed):
 
 def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(project, standins):
     result = himat(
-        project, "destroy", "-f", "default.yaml", path=standins, stdin="himat\n", load_balancer="1"
+        project,
+        "destroy",
+        "-f",
+        "default.yaml",
+        path=standins,
+        stdin="himat\n",
+        load_balancer="1",
+        cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
     actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
@@ -194,7 +167,14 @@ def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(pro
 
 def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
     result = himat(
-        project, "destroy", "--yes", "--delete-data", "-f", "default.yaml", path=standins
+        project,
+        "destroy",
+        "--yes",
+        "--delete-data",
+        "-f",
+        "default.yaml",
+        path=standins,
+        cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
     actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
@@ -253,7 +233,7 @@ def test_missing_credentials_exit_2_before_any_change(project, standins):
 
 
 def test_status_reports_nodegroups_pods_and_urls(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins)
+    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert "nodegroup spot: 3 nodes" in result.stdout
     assert "pods worker: 2 Running" in result.stdout

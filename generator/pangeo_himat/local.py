@@ -28,8 +28,8 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.cli import read_settings, reports_input_errors, settings_option
 from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.quantities import memory_mib
 from pangeo_himat.render_values import dask_memory_limit_mib
 from pangeo_himat.settings import Settings

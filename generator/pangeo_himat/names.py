@@ -1,7 +1,8 @@
 """Names shared by the ClusterConfig, the Helm values, the chart and the lifecycle verbs.
 
-One place, so that a label, taint or resource name cannot drift between the generator's two
-outputs and the commands that act on them.
+One place, so that a label, taint, port or resource name cannot drift between the generator's
+outputs, the chart and the commands that act on them. The README's "What `himat render`
+builds" says what each nodegroup label and the spot taint are for.
 """
 
 from __future__ import annotations
@@ -10,18 +11,35 @@ CHART_DIR_NAME = "charts/pangeo-himat"
 OUTPUT_DIR_NAME = "clusterconfig"
 EKSCTL_FILE = "eksctl.yaml"
 VALUES_FILE = "values.yaml"
+TERMINATION_HANDLER_FILE = "termination-handler.yaml"
+STATE_FILE = "state.yaml"
+SCHEMA_FILE = "values.schema.json"
 
 STABLE_NODEGROUP = "stable"
 SPOT_NODEGROUP = "spot"
 
-# Node labels and the spot taint (DESIGN.md §4); the chart's selectors and tolerations match them.
+# Node labels and the spot taint; the chart's selectors and tolerations match them.
 CORE_LABEL = ("hub.jupyter.org/node-purpose", "core")
 SCHEDULER_LABEL = ("k8s.dask.org/node-purpose", "scheduler")
 WORKER_LABEL = ("k8s.dask.org/node-purpose", "worker")
 WORKER_TAINT = {"key": "k8s.dask.org/dedicated", "value": "worker", "effect": "NoSchedule"}
 
+COMPONENT_LABEL = "app.kubernetes.io/component"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+
 SCHEDULER_PORT = 8786
 DASHBOARD_PORT = 8787
+# The Jupyter Service's ports: 80 inside the cluster (ClusterIP), 443 on a load balancer,
+# where TLS terminates on the ACM certificate.
+JUPYTER_SERVICE_PORT = 80
+JUPYTER_TLS_PORT = 443
+# Where `himat connect` and local mode listen on 127.0.0.1.
+JUPYTER_LOCAL_PORT = 8888
+DASHBOARD_LOCAL_PORT = DASHBOARD_PORT
+
+# The spot termination handler: its own Helm release in kube-system.
+TERMINATION_HANDLER_RELEASE = "aws-node-termination-handler"
+TERMINATION_HANDLER_NAMESPACE = "kube-system"
 
 
 def release_name(cluster_name: str) -> str:
@@ -57,3 +75,8 @@ def token_secret(cluster_name: str) -> str:
 def jupyter_pvc(cluster_name: str) -> str:
     """The notebooks' PersistentVolumeClaim is `<release>-jupyter-home`."""
     return f"{release_name(cluster_name)}-jupyter-home"
+
+
+def worker_deployment(cluster_name: str) -> str:
+    """The chart names the Dask workers' Deployment `<release>-worker`."""
+    return f"{release_name(cluster_name)}-worker"

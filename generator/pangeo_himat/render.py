@@ -10,6 +10,7 @@ from pangeo_himat.fit import FitReport, checked_fit
 from pangeo_himat.render_cluster import render_cluster_config
 from pangeo_himat.render_values import render_values
 from pangeo_himat.settings import Settings
+from pangeo_himat.termination_handler import termination_handler_values
 from pangeo_himat.writer import WriteResult, to_yaml, write_all
 
 
@@ -38,10 +39,13 @@ def header(settings: Settings) -> str:
 
 
 def write_rendered(settings: Settings, rendered: Rendered, root: Path) -> list[WriteResult]:
-    """Serialise both documents, then replace both files or neither (OutputError)."""
+    """Serialise every file `cluster` and `install` use, then replace all of them or none."""
     folder = output_dir(settings, root)
     texts = {
         folder / names.EKSCTL_FILE: to_yaml(rendered.cluster_config, header(settings)),
         folder / names.VALUES_FILE: to_yaml(rendered.values, header(settings)),
+        folder / names.TERMINATION_HANDLER_FILE: to_yaml(
+            termination_handler_values(), header(settings)
+        ),
     }
     return write_all(list(texts.items()))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pangeo_himat import termination_handler
+
 
 @dataclass(frozen=True)
 class SystemPod:
@@ -90,9 +92,9 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         "aws-node-termination-handler",
         "spot",
         1,
-        50,
-        64,
-        "pangeo_himat.lifecycle install values (resources.requests)",
+        termination_handler.REQUESTS_CPU_MILLICORES,
+        termination_handler.REQUESTS_MEMORY_MIB,
+        "pangeo_himat.termination_handler (the values himat render writes)",
     ),
 )
 

@@ -8,14 +8,19 @@ reported and dropped.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.settings import apply_defaults, settings_schema
+from pangeo_himat.fit import compute_fit
+from pangeo_himat.loader import parse_settings
+from pangeo_himat.settings import PACKAGE_DIR, apply_defaults, settings_schema
 from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.writer import to_yaml
+
+SCHEMA_FILE = "values.schema.json"
 
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _SUPPORTED_VERSIONS = load_calendar().in_standard_support(today())
@@ -97,7 +102,29 @@ def _parse_value(text: str) -> Any:
     raise ValueError(text)
 
 
-def import_tfvars(path: Path) -> tuple[str, list[str]]:
+def schema_comment(output: Path | None) -> str:
+    """The `$schema` a YAML editor resolves from where the settings file is written.
+
+    Relative when the file lands inside the folder that holds the schema (a checkout), so the
+    checkout can move; absolute anywhere else, so the file can move on its own.
+    """
+    schema = next(
+        (
+            path
+            for path in (PACKAGE_DIR / SCHEMA_FILE, PACKAGE_DIR.parent.parent / SCHEMA_FILE)
+            if path.is_file()
+        ),
+        PACKAGE_DIR / SCHEMA_FILE,
+    )  # where settings.py reads it: inside a wheel, else the checkout's root
+    if output is None:
+        return SCHEMA_FILE
+    folder = output.resolve().parent
+    if folder.is_relative_to(schema.parent):
+        return Path(os.path.relpath(schema, folder)).as_posix()
+    return schema.as_posix()
+
+
+def import_tfvars(path: Path, schema: str = SCHEMA_FILE) -> tuple[str, list[str]]:
     """Settings YAML equivalent to a terraform.tfvars file, and notes on what changed."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -133,7 +160,7 @@ def import_tfvars(path: Path) -> tuple[str, list[str]]:
     if problems:
         raise InputError(problems)
     _modernise(settings, notes)
-    return to_yaml(settings, _header(path)), notes
+    return to_yaml(settings, _header(path, schema)), notes
 
 
 def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
@@ -153,20 +180,32 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
     notes.append(f"zones: the original hard-coded its zone; using {region}a and {region}b")
     workers = settings.get("workers", {})
     if "count" in workers:
-        notes.append(
-            f"dask_worker_count {workers['count']}: the original asked for more workers than "
-            "fit and let the rest stay Pending; count: auto schedules exactly as many as fit"
-        )
-        workers["count"] = "auto"
+        fitting = _workers_that_fit(settings)
+        if fitting is not None and workers["count"] > fitting:
+            notes.append(
+                f"dask_worker_count {workers['count']}: the original asked for more workers "
+                f"than fit ({fitting}) and let the rest stay Pending; count: auto schedules "
+                "exactly as many as fit"
+            )
+            workers["count"] = "auto"
     image = settings.get("image")
     if image is not None and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
         settings["image"] = defaults["image"]
         notes.append(f"worker_image {image!r} is not pinned; using {defaults['image']!r}")
 
 
-def _header(path: Path) -> str:
+def _workers_that_fit(settings: dict[str, Any]) -> int | None:
+    """How many workers fit with `count: auto` (None when the settings do not validate yet)."""
+    auto = {**settings, "workers": {**settings["workers"], "count": "auto"}}
+    try:
+        return compute_fit(parse_settings(to_yaml(auto), "<imported settings>")).worker_count
+    except InputError:
+        return None
+
+
+def _header(path: Path, schema: str) -> str:
     return (
-        "# yaml-language-server: $schema=values.schema.json\n"
+        f"# yaml-language-server: $schema={schema}\n"
         f"# Imported by `himat import-tfvars` from {path}. Keys not set here take the\n"
         "# defaults documented in values.schema.json.\n"
     )

@@ -2,23 +2,162 @@
 
 NOT the real tools: AWS and a live cluster cannot exist in the test environment. Installed
 under each tool's name, it appends its argv as a JSON line to $STANDIN_LOG and answers the
-way the real tool does for the calls himat makes, so the tests check our logic (order of
-steps, idempotent re-runs, stopping on failure), not AWS.
+way the real tool does for the calls himat makes (the same -o json shapes, exit codes and
+error messages), so the tests check our logic (order of steps, idempotent re-runs, stopping on
+failure, telling "not found" from other failures), not AWS.
+
+It keeps a small world in $STANDIN_LOG.world.json: whether the cluster, the claim and the volume
+exist; `eksctl create cluster`, `kubectl delete pvc`, `eksctl delete cluster` and
+`aws ec2 delete-volume` change it, so a re-run sees what the first run left.
 
 Knobs (environment): STANDIN_CLUSTER_EXISTS=1, STANDIN_LOAD_BALANCER=1,
 STANDIN_NO_CREDENTIALS=1, STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
-STANDIN_<TOOL>_VERSION=x.y.z.
+STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
+STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
+STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
+$STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
+STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z.
 """
 
+import base64
 import json
 import os
 import sys
+import time
 
 VERSIONS = {"eksctl": "0.215.0", "helm": "3.18.0", "kubectl": "1.34.1", "aws": "2.31.0"}
+VOLUME_ID = "vol-0123456789abcdef0"
+PV_NAME = "pvc-0d4b6a1e"
+CLUSTER = "himat"
 
 
 def version(tool: str) -> str:
     return os.environ.get(f"STANDIN_{tool.upper()}_VERSION", VERSIONS[tool])
+
+
+def world_path() -> str:
+    return os.environ["STANDIN_LOG"] + ".world.json"
+
+
+def load_world() -> dict:
+    try:
+        with open(world_path()) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        exists = bool(os.environ.get("STANDIN_CLUSTER_EXISTS"))
+        return {"cluster": exists, "claim": exists, "volume": True}
+
+
+def save_world(world: dict) -> None:
+    with open(world_path(), "w") as handle:
+        json.dump(world, handle)
+
+
+def not_found(kind: str, name: str) -> int:
+    # kubectl's message for an absent object (apimachinery StatusReasonNotFound), exit 1.
+    print(f'Error from server (NotFound): {kind} "{name}" not found', file=sys.stderr)
+    return 1
+
+
+def describe_cluster_error(name: str, prefix: str) -> int:
+    """eksctl wraps the EKS DescribeCluster error (pkg/eks/eks.go: GetCluster for `get cluster`,
+    DescribeControlPlane for `get nodegroup`); cobra prints it after "Error: ", exit 1."""
+    if os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
+        print(
+            f"Error: {prefix}: operation error EKS: "
+            "DescribeCluster, https response error StatusCode: 403, RequestID: "
+            "3f1c2a9e-0000-4000-8000-000000000000, api error ExpiredTokenException: The "
+            "security token included in the request is expired",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Error: {prefix}: operation error EKS: "
+        "DescribeCluster, https response error StatusCode: 404, RequestID: "
+        "3f1c2a9e-0000-4000-8000-000000000000, ResourceNotFoundException: No cluster found "
+        f"for name: {name}.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def kubectl_reachable(world: dict) -> int:
+    """0 when a cluster answers; else kubectl's message for an unreachable server."""
+    if os.environ.get("STANDIN_UNAUTHORIZED"):
+        print("error: You must be logged in to the server (Unauthorized)", file=sys.stderr)
+        return 1
+    if not world["cluster"]:
+        print(
+            "Unable to connect to the server: dial tcp: lookup "
+            "0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com: no such host",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def kubectl_get(args: list[str], world: dict) -> int:
+    kind = args[1]
+    name = args[2] if len(args) > 2 and not args[2].startswith("-") else ""
+    if kind == "pvc":
+        if not world["claim"]:
+            return not_found("persistentvolumeclaims", name)
+        claim = {"kind": "PersistentVolumeClaim", "spec": {"volumeName": PV_NAME}}
+        print(json.dumps(claim))
+        return 0
+    if kind == "pv":
+        if not world["claim"]:
+            return not_found("persistentvolumes", name)
+        zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2a"]}
+        spec = {
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": VOLUME_ID},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [zone]}]}},
+        }
+        print(json.dumps({"kind": "PersistentVolume", "spec": spec}))
+        return 0
+    if kind == "secret":
+        raw = bytes.fromhex(os.environ.get("STANDIN_TOKEN_HEX", b"s3cr3t".hex()))
+        secret = {"kind": "Secret", "data": {"token": base64.b64encode(raw).decode()}}
+        print(json.dumps(secret))
+        return 0
+    if kind == "service" and "name" in args:
+        print(f"service/{name}")
+        return 0
+    if kind == "service":
+        print(
+            "a1b2c3-123456789.us-west-2.elb.amazonaws.com"
+            if os.environ.get("STANDIN_LOAD_BALANCER")
+            else "",
+            end="",
+        )
+        return 0
+    if kind == "services":
+        items = [{"metadata": {"name": "himat-scheduler"}, "spec": {"type": "ClusterIP"}}]
+        if os.environ.get("STANDIN_LOAD_BALANCER"):
+            items.append({"metadata": {"name": "himat-jupyter"}, "spec": {"type": "LoadBalancer"}})
+        print(json.dumps({"kind": "List", "items": items}))
+        return 0
+    if kind == "pods":
+        pod = {
+            "metadata": {"labels": {"app.kubernetes.io/component": "worker"}},
+            "status": {"phase": "Running"},
+        }
+        print(json.dumps({"kind": "List", "items": [pod, pod]}))
+        return 0
+    print(f"stand-in kubectl: nothing known about {kind}", file=sys.stderr)
+    return 1
+
+
+def version_answer(tool: str) -> int:
+    if tool == "kubectl":
+        print(json.dumps({"clientVersion": {"gitVersion": f"v{version(tool)}"}}))
+    elif tool == "aws":
+        print(f"aws-cli/{version(tool)} Python/3.13.7 Linux/6.1 exe/x86_64")
+    elif tool == "helm":
+        print(f"v{version(tool)}+gstandin")
+    else:
+        print(version(tool))
+    return 0
 
 
 def answer(tool: str, args: list[str]) -> int:
@@ -27,16 +166,18 @@ def answer(tool: str, args: list[str]) -> int:
     if failing and line.startswith(failing):
         print(f"Error: stand-in {tool} failing as asked: {line}", file=sys.stderr)
         return int(os.environ.get("STANDIN_FAIL_STATUS", "3"))
-    if args[:1] == ["version"] or args[:1] == ["--version"]:
-        if tool == "kubectl":
-            print(json.dumps({"clientVersion": {"gitVersion": f"v{version(tool)}"}}))
-        elif tool == "aws":
-            print(f"aws-cli/{version(tool)} Python/3.13.7 Linux/6.1 exe/x86_64")
-        elif tool == "helm":
-            print(f"v{version(tool)}+gstandin")
-        else:
-            print(version(tool))
+    malformed = os.environ.get("STANDIN_MALFORMED")
+    if malformed and line.startswith(malformed):
+        print("<html><body>502 Bad Gateway</body></html>")
         return 0
+    sleeping = os.environ.get("STANDIN_SLEEP")
+    if sleeping and line.startswith(sleeping):
+        with open(os.environ["STANDIN_LOG"] + ".sleeping", "w") as marker:
+            marker.write(line)
+        time.sleep(float(os.environ.get("STANDIN_SLEEP_S", "60")))
+    if args[:1] == ["version"] or args[:1] == ["--version"]:
+        return version_answer(tool)
+    world = load_world()
     if tool == "aws" and args[:2] == ["sts", "get-caller-identity"]:
         if os.environ.get("STANDIN_NO_CREDENTIALS"):
             print(
@@ -48,40 +189,54 @@ def answer(tool: str, args: list[str]) -> int:
         print(json.dumps({"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/a"}))
         return 0
     if tool == "eksctl" and args[:2] == ["get", "cluster"]:
-        if os.environ.get("STANDIN_CLUSTER_EXISTS"):
-            print(json.dumps([{"Name": "himat", "Status": "ACTIVE"}]))
-            return 0
-        print(
-            "Error: unable to describe cluster control plane: ResourceNotFoundException",
-            file=sys.stderr,
-        )
-        return 1
+        if not world["cluster"] or os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
+            name = args[args.index("--name") + 1]
+            return describe_cluster_error(name, f'unable to describe control plane "{name}"')
+        print(json.dumps([{"Name": CLUSTER, "Status": "ACTIVE"}]))
+        return 0
     if tool == "eksctl" and args[:2] == ["get", "nodegroup"]:
-        print(
-            json.dumps(
-                [{"Name": "stable", "DesiredCapacity": 1}, {"Name": "spot", "DesiredCapacity": 3}]
+        if not world["cluster"]:
+            name = args[args.index("--cluster") + 1]
+            return describe_cluster_error(name, "unable to describe cluster control plane")
+        groups = [{"Name": "stable", "DesiredCapacity": 1}, {"Name": "spot", "DesiredCapacity": 3}]
+        print(json.dumps(groups))
+        return 0
+    if tool == "eksctl" and args[:2] == ["create", "cluster"]:
+        world.update(cluster=True, claim=False)
+    if tool == "eksctl" and args[:2] == ["delete", "cluster"]:
+        world.update(cluster=False, claim=False)
+    if tool == "kubectl" and args[:2] == ["config", "current-context"]:
+        if os.environ.get("STANDIN_NO_CONTEXT"):
+            print("error: current-context is not set", file=sys.stderr)
+            return 1
+        print("arn:aws:eks:us-west-2:123456789012:cluster/himat")
+        return 0
+    if tool == "kubectl" and args[:1] == ["get"]:
+        status = kubectl_reachable(world)
+        return status or kubectl_get(args, world)
+    if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
+        world["claim"] = False
+    if tool == "aws" and args[:2] == ["ec2", "describe-volumes"]:
+        if not world["volume"]:
+            print(
+                "An error occurred (InvalidVolume.NotFound) when calling the DescribeVolumes "
+                f"operation: The volume '{VOLUME_ID}' does not exist.",
+                file=sys.stderr,
             )
-        )
+            return 254
+        volume = {"VolumeId": VOLUME_ID, "State": "available", "AvailabilityZone": "us-west-2a"}
+        print(json.dumps({"Volumes": [volume]}))
         return 0
-    if tool == "kubectl" and args[:2] == ["get", "pvc"]:
-        print("pvc-0d4b6a1e", end="")
-        return 0
-    if tool == "kubectl" and args[:2] == ["get", "pv"]:
-        print("vol-0123456789abcdef0", end="")
-        return 0
-    if tool == "kubectl" and args[:2] == ["get", "services"]:
-        items = [{"metadata": {"name": "himat-scheduler"}, "spec": {"type": "ClusterIP"}}]
-        if os.environ.get("STANDIN_LOAD_BALANCER"):
-            items.append({"metadata": {"name": "himat-jupyter"}, "spec": {"type": "LoadBalancer"}})
-        print(json.dumps({"items": items}))
-        return 0
-    if tool == "kubectl" and args[:2] == ["get", "pods"]:
-        pod = {
-            "metadata": {"labels": {"app.kubernetes.io/component": "worker"}},
-            "status": {"phase": "Running"},
-        }
-        print(json.dumps({"items": [pod, pod]}))
-        return 0
+    if tool == "aws" and args[:2] == ["ec2", "delete-volume"]:
+        if not world["volume"]:
+            print(
+                "An error occurred (InvalidVolume.NotFound) when calling the DeleteVolume "
+                f"operation: The volume '{VOLUME_ID}' does not exist.",
+                file=sys.stderr,
+            )
+            return 254
+        world["volume"] = False
+    save_world(world)
     print(f"stand-in {tool}: ok")
     return 0
 

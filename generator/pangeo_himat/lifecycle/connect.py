@@ -1,9 +1,7 @@
-"""`himat connect`: forward Jupyter and the Dask dashboard to 127.0.0.1 until Ctrl-C."""
+"""`himat connect`: check the kube context, then forward Jupyter and the dashboard to 127.0.0.1."""
 
 from __future__ import annotations
 
-import base64
-import shlex
 import signal
 import subprocess
 import time
@@ -11,76 +9,58 @@ import time
 import click
 
 from pangeo_himat import names
-from pangeo_himat.lifecycle.plans import Target
-from pangeo_himat.lifecycle.runner import kubectl_field, observe
+from pangeo_himat.lifecycle import answers
+from pangeo_himat.lifecycle.output import ToolError, parsed
+from pangeo_himat.lifecycle.plans import (
+    Target,
+    context_query,
+    forward_steps,
+    jupyter_service_query,
+    token_query,
+)
+from pangeo_himat.lifecycle.runner import observe
 
-JUPYTER_LOCAL_PORT = 8888
-DASHBOARD_LOCAL_PORT = 8787
+POLL_S = 0.5
+STOP_TIMEOUT_S = 5
 
 
-def forward_argvs(target: Target) -> list[list[str]]:
-    """kubectl port-forward commands, bound to the loopback address only."""
-    jupyter = names.jupyter_service(target.cluster)
-    scheduler = names.scheduler_service(target.cluster)
-    return [
-        [
-            "kubectl",
-            "port-forward",
-            "-n",
-            target.namespace,
-            "--address",
-            "127.0.0.1",
-            f"svc/{jupyter}",
-            f"{JUPYTER_LOCAL_PORT}:80",
-        ],
-        [
-            "kubectl",
-            "port-forward",
-            "-n",
-            target.namespace,
-            "--address",
-            "127.0.0.1",
-            f"svc/{scheduler}",
-            f"{DASHBOARD_LOCAL_PORT}:{names.DASHBOARD_PORT}",
-        ],
-    ]
+def _no_cluster_hint(target: Target) -> str:
+    return (
+        f"run `make cluster` (or `eksctl utils write-kubeconfig --cluster {target.cluster} "
+        f"--region {target.region}` if the cluster exists), then `make install`"
+    )
+
+
+def check_context(target: Target) -> str:
+    """The current kube context, once its credentials have answered; ToolError with a hint."""
+    context = parsed(observe(context_query()), str.strip, "the name of a kube context")
+    if not context:
+        raise ToolError(f"kubectl: no current kube context; {_no_cluster_hint(target)}")
+    answer = observe(jupyter_service_query(target))
+    try:
+        service = parsed(answer, str.strip, "the Jupyter service's name")
+    except ToolError as error:
+        raise ToolError(
+            f"{error}\nkube context {context!r} does not answer with working credentials; "
+            f"{_no_cluster_hint(target)}"
+        ) from None
+    if service is None:
+        raise ToolError(
+            f"kubectl: release {target.release} is not installed in namespace "
+            f"{target.namespace} of kube context {context!r}; run `make install`"
+        )
+    return context
 
 
 def read_token(target: Target) -> str | None:
-    token = kubectl_field(
-        "secret", names.token_secret(target.cluster), "{.data.token}", target.namespace
-    )
-    return base64.b64decode(token).decode() if token else None
+    return parsed(observe(token_query(target)), answers.token, "a Secret with a UTF-8 `token`")
 
 
-def load_balancer_query(target: Target) -> tuple[str, ...]:
-    """The kubectl call that reads the Jupyter load balancer's hostname."""
-    return (
-        "kubectl",
-        "get",
-        "service",
-        names.jupyter_service(target.cluster),
-        "-n",
-        target.namespace,
-        "-o",
-        "jsonpath={.status.loadBalancer.ingress[0].hostname}",
-    )
-
-
-def load_balancer_host(target: Target) -> str | None:
-    result = observe(list(load_balancer_query(target)))
-    return result.stdout.strip() or None if result.returncode == 0 else None
-
-
-def connect_forward(target: Target, dry_run: bool) -> int:
+def connect_forward(target: Target) -> int:
     """Run both forwards, print the URLs, stop both on Ctrl-C or SIGTERM."""
-    argvs = forward_argvs(target)
-    if dry_run:
-        for argv in argvs:
-            click.echo(shlex.join(argv) + " &")
-        return 0
+    context = check_context(target)
     token = read_token(target)
-    forwards = [subprocess.Popen(argv) for argv in argvs]
+    forwards = [subprocess.Popen(step.argv) for step in forward_steps(target)]
     stopping = False
 
     def stop(*_: object) -> None:
@@ -89,8 +69,9 @@ def connect_forward(target: Target, dry_run: bool) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     suffix = f"?token={token}" if token else ""
-    click.echo(f"jupyter_url: http://127.0.0.1:{JUPYTER_LOCAL_PORT}/lab{suffix}")
-    click.echo(f"dask_url: http://127.0.0.1:{DASHBOARD_LOCAL_PORT}/status")
+    click.echo(f"kube context: {context}")
+    click.echo(f"jupyter_url: http://127.0.0.1:{names.JUPYTER_LOCAL_PORT}/lab{suffix}")
+    click.echo(f"dask_url: http://127.0.0.1:{names.DASHBOARD_LOCAL_PORT}/status")
     click.echo("Ctrl-C stops both forwards.")
     status = 0
     try:
@@ -102,7 +83,7 @@ def connect_forward(target: Target, dry_run: bool) -> int:
                     "a port-forward ended; is the release installed? (make install)", err=True
                 )
                 break
-            time.sleep(0.5)
+            time.sleep(POLL_S)
     except KeyboardInterrupt:
         pass
     finally:
@@ -111,7 +92,7 @@ def connect_forward(target: Target, dry_run: bool) -> int:
                 process.terminate()
         for process in forwards:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 process.kill()
     return status

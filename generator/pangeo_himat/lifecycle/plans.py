@@ -1,6 +1,8 @@
 """What each verb runs, as pure functions from settings (and observed state) to steps.
 
-Nothing here runs a command, so `--dry-run` prints exactly what a real run executes.
+Nothing here runs a command. `--dry-run` prints the action steps exactly as a real run executes
+them; the queries (read-only, their answers shape the actions) are steps too, each with the text
+by which its tool says "not found", and status and connect print theirs in `--dry-run`.
 """
 
 from __future__ import annotations
@@ -9,27 +11,50 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat import names
+from pangeo_himat import names, termination_handler
 from pangeo_himat.fit import FitReport
 from pangeo_himat.settings import Settings
 
-# aws-node-termination-handler, IMDS mode: chart from AWS's public ECR, pinned.
-# Source: aws/aws-node-termination-handler config/helm/aws-node-termination-handler/Chart.yaml
-NTH_CHART = "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler"
-NTH_VERSION = "0.27.1"
-NTH_RELEASE = "aws-node-termination-handler"
 HELM_TIMEOUT = "15m"
+
+# eksctl get cluster on an absent cluster: exit 1 and "Error: unable to describe control plane
+# "<name>": ... ResourceNotFoundException: No cluster found for name: <name>." (eksctl
+# pkg/eks/eks.go GetCluster wraps the EKS DescribeCluster error; cmd/eksctl/main.go exits 1);
+# get nodegroup says "unable to describe cluster control plane: ..." with the same exception
+# (pkg/eks/eks.go DescribeControlPlane, via cmdutils NewProviderForExistingCluster).
+EKSCTL_NOT_FOUND = "ResourceNotFoundException"
+# kubectl get on an absent object: exit 1 and `Error from server (NotFound): ... not found`
+# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go, StandardErrorMessage:
+# "Error from server (%s): %s" with the API status reason; an expired login is instead
+# "error: You must be logged in to the server (...)").
+KUBECTL_NOT_FOUND = "Error from server (NotFound)"
+# aws on an absent volume: exit 254 and "An error occurred (InvalidVolume.NotFound) when calling
+# the DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes;
+# the AWS CLI exits 254 when the service returns an error).
+AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
+# kubectl config current-context with none set: exit 1, "error: current-context is not set"
+# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/config/current_context.go).
+NO_CONTEXT = "current-context is not set"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One command of a verb, with a title for the progress line."""
+    """One command of a verb, with a title for the progress line.
+
+    not_found: the text by which the tool says the object is absent (queries only); any other
+    failure is an error, never "absent".
+    """
 
     title: str
     argv: tuple[str, ...]
+    not_found: str = ""
 
     def shell(self) -> str:
         return shlex.join(self.argv)
+
+    @property
+    def tool(self) -> str:
+        return self.argv[0]
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class Target:
     eksctl_file: str
     values_file: str
     nth_values_file: str
+    state_file: str
     chart: str
 
     @classmethod
@@ -56,92 +82,139 @@ class Target:
             release=names.release_name(name),
             eksctl_file=str(folder / names.EKSCTL_FILE),
             values_file=str(folder / names.VALUES_FILE),
-            nth_values_file=str(folder / "termination-handler.yaml"),
+            nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
+            state_file=str(folder / names.STATE_FILE),
             chart=names.CHART_DIR_NAME,
         )
 
 
-def termination_handler_values() -> dict:
-    """IMDS-mode handler on the spot nodes only; it drains a node on its interruption notice."""
-    label_key, label_value = names.WORKER_LABEL
-    taint = names.WORKER_TAINT
-    return {
-        # On the host network it still reaches the instance metadata that pods cannot.
-        "useHostNetwork": True,
-        "enableSpotInterruptionDraining": True,
-        "enableRebalanceMonitoring": True,
-        "enableRebalanceDraining": True,
-        "enableScheduledEventDraining": True,
-        # -1: each pod's own terminationGracePeriodSeconds, so workers get time to retire.
-        "podTerminationGracePeriod": -1,
-        "nodeSelector": {label_key: label_value},
-        "tolerations": [
-            {
-                "key": taint["key"],
-                "operator": "Equal",
-                "value": taint["value"],
-                "effect": taint["effect"],
-            }
-        ],
-        # These requests are what system_pods counts for the handler on each spot node.
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "100m", "memory": "128Mi"},
-        },
-    }
+# --- queries: read-only, their answers decide what the verb does next -------------------------
+
+
+def cluster_query(target: Target) -> Step:
+    where = ("--name", target.cluster, "--region", target.region, "-o", "json")
+    return Step("does the cluster exist", ("eksctl", "get", "cluster", *where), EKSCTL_NOT_FOUND)
+
+
+def nodegroups_query(target: Target) -> Step:
+    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
+    return Step("nodegroups", ("eksctl", "get", "nodegroup", *where), EKSCTL_NOT_FOUND)
+
+
+def pods_query(target: Target) -> Step:
+    selector = f"{names.INSTANCE_LABEL}={target.release}"
+    argv = ("kubectl", "get", "pods", "-n", target.namespace, "-l", selector, "-o", "json")
+    return Step("pods", argv, KUBECTL_NOT_FOUND)
+
+
+def services_query(target: Target) -> Step:
+    argv = ("kubectl", "get", "services", "-n", target.namespace, "-o", "json")
+    return Step("services (load balancers)", argv, KUBECTL_NOT_FOUND)
+
+
+def claim_query(target: Target) -> Step:
+    claim = names.jupyter_pvc(target.cluster)
+    argv = ("kubectl", "get", "pvc", claim, "-n", target.namespace, "-o", "json")
+    return Step("the notebooks' volume claim", argv, KUBECTL_NOT_FOUND)
+
+
+def volume_query(volume_name: str) -> Step:
+    argv = ("kubectl", "get", "pv", volume_name, "-o", "json")
+    return Step("the notebooks' persistent volume", argv, KUBECTL_NOT_FOUND)
+
+
+def ebs_volume_query(target: Target, volume_id: str) -> Step:
+    argv = ("aws", "ec2", "describe-volumes", "--volume-ids", volume_id, "--region", target.region)
+    return Step(f"does volume {volume_id} exist", (*argv, "--output", "json"), AWS_VOLUME_NOT_FOUND)
+
+
+def load_balancer_query(target: Target) -> Step:
+    service = names.jupyter_service(target.cluster)
+    jsonpath = "jsonpath={.status.loadBalancer.ingress[0].hostname}"
+    argv = ("kubectl", "get", "service", service, "-n", target.namespace, "-o", jsonpath)
+    return Step("the load balancer's address", argv, KUBECTL_NOT_FOUND)
+
+
+def token_query(target: Target) -> Step:
+    secret = names.token_secret(target.cluster)
+    argv = ("kubectl", "get", "secret", secret, "-n", target.namespace, "-o", "json")
+    return Step("the Jupyter token", argv, KUBECTL_NOT_FOUND)
+
+
+def context_query() -> Step:
+    return Step("the kube context", ("kubectl", "config", "current-context"), NO_CONTEXT)
+
+
+def jupyter_service_query(target: Target) -> Step:
+    """A cheap authenticated call: proves the credentials work and the release is installed."""
+    service = names.jupyter_service(target.cluster)
+    argv = ("kubectl", "get", "service", service, "-n", target.namespace, "-o", "name")
+    return Step("the Jupyter service", argv, KUBECTL_NOT_FOUND)
+
+
+def status_queries(settings: Settings) -> list[Step]:
+    """What status reads, in the order it prints the answers."""
+    target = Target.of(settings)
+    steps = [nodegroups_query(target), pods_query(target)]
+    if settings["jupyter"]["expose"] == "loadbalancer":
+        steps.append(load_balancer_query(target))
+    return steps
+
+
+def destroy_queries(target: Target) -> list[Step]:
+    """What destroy reads before it deletes anything (the volume's, by the claim's answer)."""
+    return [
+        cluster_query(target),
+        claim_query(target),
+        volume_query("<volume of the claim>"),
+        services_query(target),
+    ]
+
+
+def forward_steps(target: Target) -> list[Step]:
+    """kubectl port-forward commands, bound to the loopback address only."""
+    jupyter = names.jupyter_service(target.cluster)
+    scheduler = names.scheduler_service(target.cluster)
+    forward = ("kubectl", "port-forward", "-n", target.namespace, "--address", "127.0.0.1")
+    jupyter_ports = f"{names.JUPYTER_LOCAL_PORT}:{names.JUPYTER_SERVICE_PORT}"
+    dashboard_ports = f"{names.DASHBOARD_LOCAL_PORT}:{names.DASHBOARD_PORT}"
+    return [
+        Step("forward Jupyter", (*forward, f"svc/{jupyter}", jupyter_ports)),
+        Step("forward the Dask dashboard", (*forward, f"svc/{scheduler}", dashboard_ports)),
+    ]
+
+
+def connect_checks(target: Target) -> list[Step]:
+    """What connect asks before it prints any URL: a context, then an authenticated call."""
+    return [context_query(), jupyter_service_query(target)]
+
+
+def token_hint(target: Target) -> str:
+    """The shell line that prints the Jupyter token, as install and status show it."""
+    secret = names.token_secret(target.cluster)
+    jsonpath = "jsonpath='{.data.token}'"
+    return f"kubectl get secret {secret} -n {target.namespace} -o {jsonpath} | base64 -d"
+
+
+# --- actions ------------------------------------------------------------------------------------
 
 
 def _eksctl_scale(target: Target, group: str, nodes: int, max_nodes: int) -> Step:
-    return Step(
-        f"scale nodegroup {group} to {nodes}",
-        (
-            "eksctl",
-            "scale",
-            "nodegroup",
-            "--cluster",
-            target.cluster,
-            "--region",
-            target.region,
-            "--name",
-            group,
-            "--nodes",
-            str(nodes),
-            "--nodes-min",
-            "0",
-            "--nodes-max",
-            str(max_nodes),
-        ),
-    )
+    where = ("--cluster", target.cluster, "--region", target.region, "--name", group)
+    sizes = ("--nodes", str(nodes), "--nodes-min", "0", "--nodes-max", str(max_nodes))
+    argv = ("eksctl", "scale", "nodegroup", *where, *sizes)
+    return Step(f"scale nodegroup {group} to {nodes}", argv)
 
 
 def _kubeconfig(target: Target) -> Step:
-    return Step(
-        "write the kubeconfig entry",
-        (
-            "eksctl",
-            "utils",
-            "write-kubeconfig",
-            "--cluster",
-            target.cluster,
-            "--region",
-            target.region,
-        ),
-    )
+    where = ("--cluster", target.cluster, "--region", target.region)
+    return Step("write the kubeconfig entry", ("eksctl", "utils", "write-kubeconfig", *where))
 
 
 def _scale_workers(target: Target, replicas: int) -> Step:
-    return Step(
-        f"scale Dask workers to {replicas}",
-        (
-            "kubectl",
-            "scale",
-            f"deployment/{target.release}-worker",
-            "--replicas",
-            str(replicas),
-            "-n",
-            target.namespace,
-        ),
-    )
+    deployment = f"deployment/{names.worker_deployment(target.cluster)}"
+    argv = ("kubectl", "scale", deployment, "--replicas", str(replicas), "-n", target.namespace)
+    return Step(f"scale Dask workers to {replicas}", argv)
 
 
 def desired_nodes(settings: Settings) -> tuple[int, int]:
@@ -155,11 +228,8 @@ def cluster_steps(settings: Settings, exists: bool) -> list[Step]:
     """Create the cluster, or add missing nodegroups and scale the others to the settings."""
     target = Target.of(settings)
     if not exists:
-        create = Step(
-            "create the cluster (15-20 minutes)",
-            ("eksctl", "create", "cluster", "-f", target.eksctl_file),
-        )
-        return [create, _kubeconfig(target)]
+        create = ("eksctl", "create", "cluster", "-f", target.eksctl_file)
+        return [Step("create the cluster (15-20 minutes)", create), _kubeconfig(target)]
     stable, spot = desired_nodes(settings)
     return [
         Step(
@@ -173,44 +243,22 @@ def cluster_steps(settings: Settings, exists: bool) -> list[Step]:
 
 
 def install_steps(settings: Settings) -> list[Step]:
-    """The chart with the rendered values, then the spot termination handler."""
+    """The spot termination handler first, so spot nodes are covered from the first minute."""
     target = Target.of(settings)
+    handler = (
+        *("helm", "upgrade", "--install", names.TERMINATION_HANDLER_RELEASE),
+        *(termination_handler.CHART, "--version", termination_handler.CHART_VERSION),
+        *("--namespace", names.TERMINATION_HANDLER_NAMESPACE, "-f", target.nth_values_file),
+        "--wait",
+    )
+    chart = (
+        *("helm", "upgrade", "--install", target.release, target.chart),
+        *("--namespace", target.namespace, "--create-namespace", "-f", target.values_file),
+        *("--wait", "--timeout", HELM_TIMEOUT),
+    )
     return [
-        Step(
-            "install the Pangeo chart",
-            (
-                "helm",
-                "upgrade",
-                "--install",
-                target.release,
-                target.chart,
-                "--namespace",
-                target.namespace,
-                "--create-namespace",
-                "-f",
-                target.values_file,
-                "--wait",
-                "--timeout",
-                HELM_TIMEOUT,
-            ),
-        ),
-        Step(
-            "install the spot termination handler",
-            (
-                "helm",
-                "upgrade",
-                "--install",
-                NTH_RELEASE,
-                NTH_CHART,
-                "--version",
-                NTH_VERSION,
-                "--namespace",
-                "kube-system",
-                "-f",
-                target.nth_values_file,
-                "--wait",
-            ),
-        ),
+        Step("install the spot termination handler", handler),
+        Step("install the Pangeo chart", chart),
     ]
 
 
@@ -229,11 +277,10 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
 def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
     """Nodes back to the settings, then the workers that fit on them."""
     target = Target.of(settings)
+    spot = settings["spot"]
     return [
         _eksctl_scale(target, names.STABLE_NODEGROUP, 1, 1),
-        _eksctl_scale(
-            target, names.SPOT_NODEGROUP, settings["spot"]["nodes"], settings["spot"]["max_nodes"]
-        ),
+        _eksctl_scale(target, names.SPOT_NODEGROUP, spot["nodes"], spot["max_nodes"]),
         _scale_workers(target, fit.worker_count),
     ]
 
@@ -245,6 +292,12 @@ def scale_steps(settings: Settings, fit: FitReport, nodes: int) -> list[Step]:
         _eksctl_scale(target, names.SPOT_NODEGROUP, nodes, settings["spot"]["max_nodes"]),
         _scale_workers(target, nodes * fit.workers_per_node),
     ]
+
+
+def delete_volume_step(target: Target, volume_id: str) -> Step:
+    """The notebooks' EBS volume, by the ID recorded in state.yaml, once the cluster is gone."""
+    argv = ("aws", "ec2", "delete-volume", "--volume-id", volume_id, "--region", target.region)
+    return Step(f"delete the notebooks' volume {volume_id}", argv)
 
 
 def destroy_steps(
@@ -259,64 +312,27 @@ def destroy_steps(
         )
         for service in lb_services
     ]
+    uninstall = ("helm", "uninstall", target.release, "--namespace", target.namespace)
     steps.append(
         Step(
             "uninstall the Pangeo chart (the notebooks' volume is kept)",
-            (
-                "helm",
-                "uninstall",
-                target.release,
-                "--namespace",
-                target.namespace,
-                "--ignore-not-found",
-                "--wait",
-            ),
+            (*uninstall, "--ignore-not-found", "--wait"),
         )
     )
     if delete_data:
+        claim = ("kubectl", "delete", "pvc", names.jupyter_pvc(target.cluster))
         steps.append(
             Step(
                 "delete the notebooks' volume claim",
-                (
-                    "kubectl",
-                    "delete",
-                    "pvc",
-                    names.jupyter_pvc(target.cluster),
-                    "-n",
-                    target.namespace,
-                    "--ignore-not-found",
-                    "--wait",
-                ),
+                (*claim, "-n", target.namespace, "--ignore-not-found", "--wait"),
             )
         )
-    steps.append(
-        Step(
-            "delete the cluster (10-15 minutes)",
-            (
-                "eksctl",
-                "delete",
-                "cluster",
-                "--name",
-                target.cluster,
-                "--region",
-                target.region,
-                "--wait",
-            ),
-        )
-    )
+    steps.append(cluster_deletion_step(target))
     if delete_data and volume_id:
-        steps.append(
-            Step(
-                f"delete the notebooks' volume {volume_id}",
-                (
-                    "aws",
-                    "ec2",
-                    "delete-volume",
-                    "--volume-id",
-                    volume_id,
-                    "--region",
-                    target.region,
-                ),
-            )
-        )
+        steps.append(delete_volume_step(target, volume_id))
     return steps
+
+
+def cluster_deletion_step(target: Target) -> Step:
+    where = ("--name", target.cluster, "--region", target.region, "--wait")
+    return Step("delete the cluster (10-15 minutes)", ("eksctl", "delete", "cluster", *where))

@@ -1,21 +1,39 @@
-"""Run a verb's steps: stream each tool's output, stop at the first failure."""
+"""Run a verb's steps: stream each tool's output, stop at the first failure or at Ctrl-C."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import click
 
+from pangeo_himat.lifecycle.output import Answer
 from pangeo_himat.lifecycle.plans import Step
 
+QUERY_TIMEOUT_S = 300
+OWN_STOP_S = 2
+STOP_GRACE_S = 10
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, as a shell reports it
 
-class StepFailed(Exception):
-    """A tool exited non-zero; the verb exits with the same status."""
 
-    def __init__(self, status: int):
+class StepStopped(Exception):
+    """A step did not finish: `status` is the tool's exit status, or 130 after Ctrl-C."""
+
+    def __init__(self, status: int, number: int, step: Step, done: list[Step]):
         super().__init__(status)
         self.status = status
+        self.number = number
+        self.step = step
+        self.done = done
+
+
+class StepFailed(StepStopped):
+    """A tool exited non-zero; the verb exits with the same status."""
+
+
+class StepInterrupted(StepStopped):
+    """Ctrl-C (SIGINT) during a step; the verb exits 130."""
 
 
 def print_plan(steps: list[Step]) -> None:
@@ -24,34 +42,65 @@ def print_plan(steps: list[Step]) -> None:
         click.echo(step.shell())
 
 
+def _wait(process: subprocess.Popen[bytes]) -> int:
+    """The tool's exit status. On Ctrl-C the terminal has already sent the tool SIGINT (same
+    process group); if it is still running shortly after (SIGINT reached himat alone), pass
+    one SIGINT on, give it time to stop, then end it. Re-raises KeyboardInterrupt."""
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        for signal_to_send in (None, signal.SIGINT, signal.SIGKILL):
+            if signal_to_send is not None:
+                process.send_signal(signal_to_send)
+            try:
+                process.wait(timeout=OWN_STOP_S if signal_to_send is None else STOP_GRACE_S)
+                break
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                continue
+        raise
+
+
+def _done_text(done: list[Step]) -> str:
+    if not done:
+        return "nothing yet"
+    return "; ".join(f"{number}. {step.title}" for number, step in enumerate(done, start=1))
+
+
 def run_steps(verb: str, steps: list[Step]) -> None:
-    """Run steps in order; on failure name the step and how to resume, and raise StepFailed."""
+    """Run steps in order; on failure or Ctrl-C say which step, what is done, how to resume."""
     total = len(steps)
     for number, step in enumerate(steps, start=1):
-        click.echo(f"[{number}/{total}] {step.title}: {step.shell()}")
-        sys.stdout.flush()
-        status = subprocess.run(step.argv).returncode
+        done = steps[: number - 1]
+        try:
+            click.echo(f"[{number}/{total}] {step.title}: {step.shell()}")
+            sys.stdout.flush()
+            status = _wait(subprocess.Popen(step.argv))
+        except KeyboardInterrupt:
+            click.echo(
+                f"\nhimat {verb}: interrupted during step {number}/{total}: {step.title}.\n"
+                f"Already done: {_done_text(done)}.\n"
+                f"Run `himat {verb}` again to resume: the steps already done are safe to repeat.",
+                err=True,
+            )
+            raise StepInterrupted(INTERRUPTED_STATUS, number, step, done) from None
         if status != 0:
             click.echo(
                 f"himat {verb}: step {number}/{total} failed with exit status {status}: "
-                f"{step.title}.\nFix the cause and run `himat {verb}` again: the steps before "
-                "it are safe to repeat.",
+                f"{step.title}.\nAlready done: {_done_text(done)}.\n"
+                f"Fix the cause and run `himat {verb}` again: the steps before it are safe "
+                "to repeat.",
                 err=True,
             )
-            raise StepFailed(status)
+            raise StepFailed(status, number, step, done)
 
 
-def observe(argv: list[str]) -> subprocess.CompletedProcess:
-    """A read-only query of the cluster's state (never printed in --dry-run)."""
+def observe(step: Step) -> Answer:
+    """Run a read-only query and capture its answer (a missing tool answers 127)."""
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(step.argv, capture_output=True, timeout=QUERY_TIMEOUT_S)
     except FileNotFoundError as error:
-        return subprocess.CompletedProcess(argv, 127, "", str(error))
-
-
-def kubectl_field(kind: str, name: str, jsonpath: str, namespace: str | None = None) -> str | None:
-    """One field of one object, or None when the object (or the cluster) is not there."""
-    scope = ["-n", namespace] if namespace else []
-    result = observe(["kubectl", "get", kind, name, *scope, "-o", f"jsonpath={jsonpath}"])
-    value = result.stdout.strip()
-    return value or None if result.returncode == 0 else None
+        return Answer(step, 127, b"", str(error).encode())
+    except subprocess.TimeoutExpired:
+        message = f"no answer within {QUERY_TIMEOUT_S} s"
+        return Answer(step, 124, b"", message.encode())
+    return Answer(step, result.returncode, result.stdout, result.stderr)

@@ -6,9 +6,14 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.lifecycle.output import Answer, ToolError, parsed
+from pangeo_himat.lifecycle.plans import Step
+
+PROBE_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -55,17 +60,23 @@ TOOLS = {
 }
 
 
-def parse_version(name: str, output: str) -> tuple[int, ...] | None:
-    """The version a tool printed, as numbers (kubectl prints JSON, the others text)."""
-    if name == "kubectl":
-        try:
-            text = json.loads(output)["clientVersion"]["gitVersion"]
-        except (ValueError, KeyError):
-            return None
-    else:
-        text = output
-    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
-    return tuple(int(part) for part in match.groups() if part is not None) if match else None
+def version_parser(name: str) -> Callable[[str], tuple[int, ...]]:
+    """How to read the version a tool prints (kubectl prints JSON, the others text)."""
+
+    def parse(output: str) -> tuple[int, ...]:
+        text = json.loads(output)["clientVersion"]["gitVersion"] if name == "kubectl" else output
+        match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+        if match is None:
+            raise ValueError("no version number")
+        return tuple(int(part) for part in match.groups() if part is not None)
+
+    return parse
+
+
+def _probe(step: Step) -> Answer:
+    result = subprocess.run(step.argv, capture_output=True, timeout=PROBE_TIMEOUT_S)
+    # Some tools print their version on stderr; both streams are read as one answer.
+    return Answer(step, result.returncode, result.stdout + result.stderr, result.stderr)
 
 
 def check_tools(names: list[str]) -> list[Problem]:
@@ -84,10 +95,12 @@ def check_tools(names: list[str]) -> list[Problem]:
                 )
             )
             continue
-        result = subprocess.run(
-            [path, *tool.version_argv], capture_output=True, text=True, timeout=60
-        )
-        version = parse_version(name, result.stdout + result.stderr)
+        probe = Step(f"{name} version", (path, *tool.version_argv))
+        try:
+            version = parsed(_probe(probe), version_parser(name), "a version number")
+        except ToolError as error:
+            problems.append(Problem(name, None, "", f"cannot read its version: {error}"))
+            continue
         if version is None or version < tool.minimum:
             shown = ".".join(map(str, version)) if version else "unknown"
             wanted = ".".join(map(str, tool.minimum))

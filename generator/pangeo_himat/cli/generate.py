@@ -1,0 +1,132 @@
+"""Verbs that only read the settings and write files: validate, render, fit, cost, import-tfvars."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pangeo_himat.catalog import load_catalog
+from pangeo_himat.cost import estimate_cost, format_cost
+from pangeo_himat.data_access import bucket_policy, data_role_name
+from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.fit import checked_fit, compute_fit
+from pangeo_himat.fit_table import format_fit
+from pangeo_himat.instance_table import format_instance_types
+from pangeo_himat.options import read_settings, reports_input_errors, settings_option
+from pangeo_himat.render import render_all, write_rendered
+from pangeo_himat.loader import parse_settings
+from pangeo_himat.tfvars import import_tfvars, schema_comment
+from pangeo_himat.writer import write_atomic
+
+
+@click.command()
+@settings_option
+@reports_input_errors
+def validate(settings_path: Path | None) -> None:
+    """Check the settings file against the schema, AWS's rules and the fit."""
+    settings = read_settings(settings_path)
+    fit = checked_fit(settings)
+    click.echo(
+        f"{settings.file}: valid; {fit.worker_count} workers on {fit.spot_nodes} spot nodes "
+        f"({fit.workers_per_node} per node)"
+    )
+
+
+@click.command()
+@settings_option
+@click.option(
+    "--out",
+    "out_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Project root that holds clusterconfig/ (default: .).",
+)
+@click.option("--explain", is_flag=True, help="Also print the S3 policy of the data role.")
+@reports_input_errors
+def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
+    """Write clusterconfig/<name>/: eksctl.yaml, values.yaml and termination-handler.yaml."""
+    settings = read_settings(settings_path)
+    rendered = render_all(settings)
+    for result in write_rendered(settings, rendered, out_root):
+        click.echo(str(result))
+    fit = rendered.fit
+    limits = rendered.values["worker"]["resources"]["limits"]
+    click.echo(
+        f"{fit.worker_count} workers ({limits['cpu']} CPU, {limits['memory']} each) on "
+        f"{fit.spot_nodes} spot nodes; hibernate: {str(settings['hibernate']).lower()}"
+    )
+    buckets = settings["data"]["buckets"]
+    if not buckets:
+        click.echo("S3 access: none (data.buckets is empty, so no IAM role is created)")
+        return
+    click.echo(
+        f"S3 access: role {data_role_name(settings)} for Jupyter and workers: "
+        + ", ".join(f"{b['name']} ({b['access']})" for b in buckets)
+    )
+    if explain:
+        policy = bucket_policy(buckets, settings["cluster"]["region"])
+        click.echo(json.dumps(policy, indent=2))
+
+
+@click.command()
+@settings_option
+@click.option("--json", "as_json", is_flag=True, help="Print the fit as JSON.")
+@click.option(
+    "--list-types",
+    is_flag=True,
+    help="List the catalog's instance types with vCPU, memory, max pods, architecture and "
+    "the settings' region's on-demand price.",
+)
+@reports_input_errors
+def fit(settings_path: Path | None, as_json: bool, list_types: bool) -> None:
+    """Show what fits on the stable and spot nodes (exit 2 if something does not)."""
+    settings = read_settings(settings_path)
+    if list_types:
+        click.echo(format_instance_types(load_catalog(), settings["cluster"]["region"], as_json))
+        return
+    report = compute_fit(settings)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(format_fit(report))
+    if report.problems:
+        raise InputError(report.problems)
+
+
+@click.command()
+@settings_option
+@click.option("--json", "as_json", is_flag=True, help="Print the costs as JSON.")
+@reports_input_errors
+def cost(settings_path: Path | None, as_json: bool) -> None:
+    """USD per hour and per month, running and hibernated."""
+    settings = read_settings(settings_path)
+    report = estimate_cost(settings, checked_fit(settings))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else format_cost(report))
+
+
+@click.command("import-tfvars")
+@click.argument("tfvars", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the settings here (default: print them).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@reports_input_errors
+def import_tfvars_command(tfvars: Path, output: Path | None, force: bool) -> None:
+    """Turn the original terraform.tfvars into an equivalent settings file."""
+    text, notes = import_tfvars(tfvars, schema_comment(output))
+    parse_settings(text, str(output or "<imported settings>"))  # what we write must validate
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        message = "exists; pass --force (make import-tfvars FORCE=1) to replace it"
+        raise InputError([Problem(str(output), None, "", message)])
+    click.echo(str(write_atomic(output, text)))

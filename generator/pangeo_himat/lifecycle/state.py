@@ -1,0 +1,77 @@
+"""clusterconfig/<name>/state.yaml: what only the live system knows and a later verb needs.
+
+Written atomically; the settings file stays the one place a user edits. Each field is optional,
+and keys this version does not know are kept as they were read, so later verbs can add fields
+(last snapshot, why the cluster sleeps) without breaking older records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.writer import to_yaml, write_atomic
+
+HEADER = "# Written by himat; records what only the live system knows. Do not edit.\n"
+
+
+@dataclass(frozen=True)
+class KeptVolume:
+    """The notebooks' EBS volume: its ID and availability zone."""
+
+    volume_id: str
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything state.yaml records; `other` holds keys of newer versions untouched."""
+
+    volume: KeptVolume | None = None
+    other: dict[str, Any] = field(default_factory=dict)
+
+    def with_volume(self, volume: KeptVolume | None) -> State:
+        return replace(self, volume=volume)
+
+    def as_dict(self) -> dict[str, Any]:
+        document = dict(self.other)
+        if self.volume is not None:
+            document["volume"] = {"id": self.volume.volume_id, "zone": self.volume.zone}
+        return document
+
+
+def _problem(path: Path, message: str) -> InputError:
+    return InputError([Problem(str(path), None, "", message)])
+
+
+def load_state(path: Path) -> State:
+    """The recorded state, or an empty one when nothing was recorded yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return State()
+    except (OSError, UnicodeDecodeError) as error:
+        raise _problem(path, f"cannot be read: {error}") from None
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise _problem(path, f"is not YAML ({error}); restore it or delete it") from None
+    if not isinstance(document, dict):
+        raise _problem(path, "expected a mapping of recorded fields")
+    other = {key: value for key, value in document.items() if key != "volume"}
+    volume = document.get("volume")
+    if volume is None:
+        return State(None, other)
+    if not isinstance(volume, dict) or not isinstance(volume.get("id"), str):
+        raise _problem(path, "volume: expected a mapping with the volume's `id` and `zone`")
+    zone = volume.get("zone")
+    return State(KeptVolume(volume["id"], zone if isinstance(zone, str) else None), other)
+
+
+def save_state(path: Path, state: State) -> None:
+    """Replace state.yaml in one rename; an empty state leaves an empty mapping."""
+    write_atomic(path, to_yaml(state.as_dict(), HEADER) if state.as_dict() else HEADER + "{}\n")

@@ -1,0 +1,217 @@
+"""Lifecycle verbs under faults, against the stand-in tools (tests/standins/standin.py):
+malformed tool output, failures that are not "not found", a stop at each step of
+`destroy --delete-data`, Ctrl-C during a step, a token that is not UTF-8, no settings file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import calls, himat, himat_env
+
+VOLUME = "vol-0123456789abcdef0"
+DESTROY_STEPS = [
+    "helm uninstall himat",
+    "kubectl delete pvc himat-jupyter-home",
+    "eksctl delete cluster --name himat",
+    "aws ec2 delete-volume --volume-id",
+]
+
+
+def recorded_volume(project: Path) -> dict | None:
+    path = project / "clusterconfig" / "himat" / "state.yaml"
+    return (yaml.safe_load(path.read_text()) or {}).get("volume") if path.exists() else None
+
+
+@pytest.mark.parametrize(
+    ("verb", "query"),
+    [
+        ("status", "eksctl get nodegroup"),
+        ("status", "kubectl get pods"),
+        ("cluster", "eksctl get cluster"),
+        ("destroy", "kubectl get pvc"),
+    ],
+)
+def test_malformed_tool_output_is_one_clear_error(project, standins, verb, query):
+    args = ("--yes",) if verb == "destroy" else ()
+    result = himat(
+        project,
+        verb,
+        *args,
+        "-f",
+        "default.yaml",
+        path=standins,
+        cluster_exists="1",
+        malformed=query,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    tool = query.split()[0]
+    assert f"{tool}: `{query}" in result.stderr and "502 Bad Gateway" in result.stderr
+    assert not any(word in call for call in calls(project) for word in ("create", "delete"))
+
+
+def test_get_cluster_failing_otherwise_than_not_found_never_creates(project, standins):
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, get_cluster_error="1")
+    assert result.returncode == 1
+    assert "ExpiredTokenException" in result.stderr and "Traceback" not in result.stderr
+    assert calls(project) == ["eksctl get cluster --name himat --region us-west-2 -o json"]
+
+
+@pytest.mark.parametrize("failing", DESTROY_STEPS)
+def test_destroy_delete_data_stopped_at_any_step_keeps_the_volume_recorded(
+    project, standins, failing
+):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    result = himat(project, *args, path=standins, cluster_exists="1", fail=failing)
+    assert result.returncode == 3, result.stderr
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in result.stderr
+    assert "himat destroy --delete-data" in result.stderr
+    assert f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2" in result.stderr
+    done = calls(project)
+    deletions = [i for i, call in enumerate(done) if call.startswith("aws ec2 delete-volume")]
+    cluster_gone = [i for i, call in enumerate(done) if call.startswith("eksctl delete cluster")]
+    assert all(cluster_gone and i > cluster_gone[0] for i in deletions)
+
+    again = himat(project, *args, path=standins)
+    assert again.returncode == 0, again.stderr
+    assert f"the notebooks' volume {VOLUME} was deleted as asked" in again.stdout
+    assert recorded_volume(project) is None
+    volume_deletions = [c for c in calls(project) if c.startswith("aws ec2 delete-volume")]
+    assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2"
+
+
+def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    first = himat(project, *args, path=standins, cluster_exists="1", fail="aws ec2 delete-volume")
+    assert first.returncode == 3 and recorded_volume(project) is not None
+    world = project / "calls.jsonl.world.json"
+    world.write_text(world.read_text().replace('"volume": true', '"volume": false'))
+    again = himat(project, *args, path=standins)
+    assert again.returncode == 0, again.stderr
+    assert f"the recorded volume {VOLUME} is already gone" in again.stdout
+    assert recorded_volume(project) is None
+    assert calls(project)[-1].startswith("aws ec2 describe-volumes --volume-ids " + VOLUME)
+
+
+def test_destroy_stopped_by_a_query_still_names_the_recorded_volume(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    knobs = {"cluster_exists": "1", "malformed": "kubectl get services"}
+    result = himat(project, *args, path=standins, **knobs)
+    assert result.returncode == 1
+    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in result.stderr
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+
+
+def test_destroy_records_the_volume_before_deleting_anything(project, standins):
+    args = ("destroy", "--yes", "-f", "default.yaml")
+    result = himat(project, *args, path=standins, cluster_exists="1", fail="helm uninstall")
+    assert result.returncode == 3
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+
+
+def interrupt_during(project: Path, standins: Path, step: str, *args: str, **knobs: str):
+    """Run himat until a stand-in sleeps in `step`, then send SIGINT to himat alone."""
+    env = himat_env(project, standins, None, {"sleep": step, "sleep_s": "30", **knobs})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pangeo_himat", *args],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    marker = project / "calls.jsonl.sleeping"
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), process.communicate(timeout=30)
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    return process.returncode, stdout, stderr
+
+
+def test_ctrl_c_during_a_step_names_the_step_what_is_done_and_how_to_resume(project, standins):
+    step = "eksctl scale nodegroup --cluster himat --region us-west-2 --name spot"
+    status, _, stderr = interrupt_during(project, standins, step, "hibernate", "-f", "default.yaml")
+    assert status == 130, stderr
+    assert "interrupted during step 2/2: scale nodegroup spot to 0" in stderr
+    assert "Already done: 1. scale Dask workers to 0." in stderr
+    assert "Run `himat hibernate` again to resume" in stderr
+    assert "Aborted!" not in stderr and "Traceback" not in stderr.split("interrupted")[-1]
+
+
+def test_ctrl_c_during_destroy_reports_the_recorded_volume(project, standins):
+    args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
+    step = "eksctl delete cluster"
+    status, _, stderr = interrupt_during(project, standins, step, *args, cluster_exists="1")
+    assert status == 130, stderr
+    assert "interrupted during step 3/4: delete the cluster" in stderr
+    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in stderr
+    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
+    assert not any(call.startswith("aws ec2 delete-volume") for call in calls(project))
+
+
+def test_status_without_a_cluster_says_so_and_what_to_run(project, standins):
+    result = himat(project, "status", "-f", "default.yaml", path=standins)
+    assert result.returncode == 1
+    assert "cluster himat: not found in us-west-2 (make cluster)" in result.stdout
+
+
+def test_connect_with_a_token_that_is_not_utf8_is_a_clear_error(project, standins):
+    result = himat(
+        project,
+        "connect",
+        "-f",
+        "default.yaml",
+        path=standins,
+        cluster_exists="1",
+        token_hex="fffe00",
+    )
+    assert result.returncode == 1
+    assert (
+        "not UTF-8" in result.stderr and "kubectl get secret himat-jupyter-token" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert "jupyter_url" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("knobs", "expected"),
+    [
+        ({"no_context": "1"}, "no current kube context; run `make cluster`"),
+        ({"cluster_exists": "1", "unauthorized": "1"}, "does not answer with working credentials"),
+        ({}, "does not answer with working credentials; run `make cluster`"),
+    ],
+)
+def test_connect_checks_the_context_and_credentials_before_any_url(
+    project, standins, knobs, expected
+):
+    result = himat(project, "connect", "-f", "default.yaml", path=standins, **knobs)
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "jupyter_url" not in result.stdout
+    assert not any("port-forward" in call for call in calls(project))
+
+
+@pytest.mark.parametrize("verb", ["cluster", "install", "hibernate", "resume", "destroy"])
+def test_verbs_that_change_aws_refuse_the_built_in_defaults(project, standins, verb):
+    result = himat(project, verb, "--dry-run", path=standins)
+    assert result.returncode == 2
+    assert result.stderr.startswith("settings.yaml: not found; this verb changes AWS resources")
+    assert not (project / "clusterconfig").exists()
+    assert calls(project) == []
+
+
+def test_read_only_verbs_still_work_from_the_built_in_defaults(project, standins):
+    result = himat(project, "status", "--dry-run", path=standins)
+    assert result.returncode == 0, result.stderr
+    assert "using the built-in defaults" in result.stderr
