@@ -13,8 +13,8 @@ import yaml
 from conftest import ROOT
 from pangeo_himat import names
 from pangeo_himat.lifecycle import plans
-from pangeo_himat.render import render_all
 from pangeo_himat.loader import load_settings
+from pangeo_himat.render import render_all
 
 HELM = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
 CLUSTER = "himat"

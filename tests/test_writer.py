@@ -63,7 +63,12 @@ def test_directory_in_place_of_values_keeps_the_old_eksctl_file(tmp_path):
         f"{folder / 'values.yaml'}: cannot be written: Is a directory"
     ]
     assert (folder / "eksctl.yaml").read_text() == old_eksctl
-    assert sorted(p.name for p in folder.iterdir()) == ["eksctl.yaml", "values.yaml"]
+    # No temporary file is left behind beside the rendered files.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "eksctl.yaml",
+        "termination-handler.yaml",
+        "values.yaml",
+    ]
 
 
 @pytest.mark.skipif(

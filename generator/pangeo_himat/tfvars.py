@@ -178,6 +178,11 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
         )
     cluster["zones"] = [f"{region}a", f"{region}b"]
     notes.append(f"zones: the original hard-coded its zone; using {region}a and {region}b")
+    image = settings.get("image")
+    if image is not None and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
+        settings["image"] = defaults["image"]
+        notes.append(f"worker_image {image!r} is not pinned; using {defaults['image']!r}")
+    # After the image is pinned: the fit below needs settings that validate.
     workers = settings.get("workers", {})
     if "count" in workers:
         fitting = _workers_that_fit(settings)
@@ -188,10 +193,6 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
                 "exactly as many as fit"
             )
             workers["count"] = "auto"
-    image = settings.get("image")
-    if image is not None and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
-        settings["image"] = defaults["image"]
-        notes.append(f"worker_image {image!r} is not pinned; using {defaults['image']!r}")
 
 
 def _workers_that_fit(settings: dict[str, Any]) -> int | None:

@@ -14,9 +14,9 @@ from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.fit import checked_fit, compute_fit
 from pangeo_himat.fit_table import format_fit
 from pangeo_himat.instance_table import format_instance_types
+from pangeo_himat.loader import parse_settings
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render import render_all, write_rendered
-from pangeo_himat.loader import parse_settings
 from pangeo_himat.tfvars import import_tfvars, schema_comment
 from pangeo_himat.writer import write_atomic
 
