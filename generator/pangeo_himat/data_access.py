@@ -9,6 +9,8 @@ Source: https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
 
 from __future__ import annotations
 
+from typing import Any
+
 from pangeo_himat import names
 from pangeo_himat.settings import Settings
 
@@ -34,7 +36,7 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def bucket_policy(buckets: list[dict], region: str) -> dict:
+def bucket_policy(buckets: list[dict[str, Any]], region: str) -> dict[str, Any]:
     """An IAM policy document that allows exactly the listed buckets and actions."""
     arn = f"arn:{partition(region)}:s3:::"
     statements = [
@@ -65,7 +67,7 @@ def data_role_name(settings: Settings) -> str:
     return f"{cluster['name']}-{cluster['region']}-s3"[:64]
 
 
-def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict]:
+def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
     """The association for the user ServiceAccount; none when no bucket is listed."""
     buckets = settings["data"]["buckets"]
     if not buckets:
@@ -87,5 +89,5 @@ def first_readwrite_bucket(settings: Settings) -> str | None:
     """The bucket the example notebook may write its scratch store to."""
     for bucket in settings["data"]["buckets"]:
         if bucket["access"] == "readwrite":
-            return bucket["name"]
+            return str(bucket["name"])
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pangeo_himat import names
 from pangeo_himat.fit import FitReport, checked_fit
@@ -18,8 +19,8 @@ from pangeo_himat.writer import WriteResult, to_yaml, write_all
 class Rendered:
     """Both documents for one cluster, and the fit they were sized from."""
 
-    cluster_config: dict
-    values: dict
+    cluster_config: dict[str, Any]
+    values: dict[str, Any]
     fit: FitReport
 
 
@@ -31,7 +32,7 @@ def render_all(settings: Settings) -> Rendered:
 
 def output_dir(settings: Settings, root: Path) -> Path:
     """clusterconfig/<name>/ under the project root."""
-    return root / names.OUTPUT_DIR_NAME / settings["cluster"]["name"]
+    return root / names.OUTPUT_DIR_NAME / str(settings["cluster"]["name"])
 
 
 def header(settings: Settings) -> str:
