@@ -45,6 +45,7 @@ class Case:
     values: Values
     applied: list[str] = field(default_factory=list)
     expect_in_error: list[str] = field(default_factory=list)
+    wild: bool = False
 
     @property
     def bad(self) -> bool:
@@ -350,8 +351,37 @@ BAD: list[Mutation] = [
 ]
 
 
+WILD_VALUES: list[Any] = [
+    None, True, False, 0, -1, 1, 2**31, 2**63, 1.5, -0.5, 1e300, "", " ", "0", "-1", "1e3",
+    "0x10", "+1", "NaN", "ünïcödé", "a" * 300, "a b", "A", "latest", "100%", "1Gi", "1m",
+    "10.0.0.0/8", "Exists", "NoExecute", [], {}, ["x"], {"a": 1},
+]  # fmt: skip
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict) and node:
+        return [leaf for key, child in node.items() for leaf in _leaves(child, (*path, key))]
+    if isinstance(node, list) and node:
+        return [leaf for i, child in enumerate(node) for leaf in _leaves(child, (*path, i))]
+    return [path]
+
+
+def wild(rng: random.Random, values: Values) -> str:
+    """Any value anywhere: helm may refuse it, but what it accepts must be valid."""
+    path = rng.choice(_leaves(values))
+    node: Any = values
+    for key in path[:-1]:
+        node = node[key]
+    if isinstance(node, dict) and rng.random() < 0.15:
+        del node[path[-1]]
+        return f"wild: delete {'.'.join(map(str, path))}"
+    node[path[-1]] = copy.deepcopy(rng.choice(WILD_VALUES))
+    return f"wild: {'.'.join(map(str, path))} = {node[path[-1]]!r:.40}"
+
+
 def generate_cases(seed: int, count: int) -> list[Case]:
-    """Half the cases hold exactly one refused mutation among accepted ones, half only accepted."""
+    """A third of the cases hold only accepted mutations, a third add one that Kubernetes
+    refuses, a third add one or two wild values with no expectation but validity."""
     rng = random.Random(seed)
     base = yaml.safe_load((CHART / "values.yaml").read_text())
     cases = []
@@ -360,11 +390,14 @@ def generate_cases(seed: int, count: int) -> list[Case]:
         for mutation in rng.sample(GOOD, rng.randint(1, 3)):
             mutation(rng, case.values)
             case.applied.append(mutation.__name__)
-        if index % 2:
-            mutation = BAD[index // 2 % len(BAD)]
+        if index % 3 == 1:
+            mutation = BAD[index // 3 % len(BAD)]
             expected = mutation(rng, case.values)
             case.applied.append(mutation.__name__)
             case.expect_in_error.append(str(expected))
+        elif index % 3 == 2:
+            case.wild = True
+            case.applied += [wild(rng, case.values) for _ in range(rng.randint(1, 2))]
         cases.append(case)
     return cases
 
@@ -446,7 +479,7 @@ def render_cases(helm_path: Path, folder: Path, cases: dict[str, Case]) -> dict[
         results = {name: Outcome(True, error) for name, error in schema_failures(stderr).items()}
         assert results, stderr
     rest = {name: case for name, case in cases.items() if name not in results}
-    together = {name: case for name, case in rest.items() if not case.bad}
+    together = {name: case for name, case in rest.items() if not case.bad and not case.wild}
     alone = [name for name in rest if name not in together]
     code, stdout, _ = render_together(helm_path, folder, together)
     if code:
@@ -484,9 +517,9 @@ def outcomes(tmp_path_factory) -> list[tuple[Case, Outcome]]:
 def test_generator_is_seeded_and_covers_every_mutation():
     first, second = generate_cases(SEED, CASES), generate_cases(SEED, CASES)
     assert [c.values for c in first] == [c.values for c in second]
-    applied = {name for case in first for name in case.applied}
+    applied = {name for case in first for name in case.applied if not name.startswith("wild")}
     assert applied == {m.__name__ for m in GOOD + BAD}
-    assert sum(case.bad for case in first) == CASES // 2
+    assert sum(case.bad for case in first) == sum(case.wild for case in first) == CASES // 3
 
 
 def test_every_bad_value_is_refused_and_named(outcomes):
@@ -509,11 +542,17 @@ def cached_schema_files(monkeypatch):
 
 
 def test_every_accepted_values_file_is_valid_kubernetes(outcomes, cached_schema_files):
-    refused = [(case.applied, r.error) for case, r in outcomes if not case.bad and r.refused]
+    refused = [
+        (case.applied, r.error)
+        for case, r in outcomes
+        if not case.bad and not case.wild and r.refused
+    ]
     assert not refused, refused[:5]
+    wild = [r for case, r in outcomes if case.wild]
+    assert 0 < sum(not r.refused for r in wild) < len(wild)  # wild values both pass and fail
     checked: set[tuple[str, str]] = set()
     for index, (case, result) in enumerate(outcomes):
-        if case.bad:
+        if case.bad or result.refused:
             continue
         version = KUBERNETES_VERSIONS[index // 2 % len(KUBERNETES_VERSIONS)]
         assert result.documents, case.applied
