@@ -419,3 +419,21 @@ def test_an_existing_token_secret_replaces_the_generated_one(tmp_path):
     assert of_kind(documents, "Secret") == []
     volumes = [v for spec in pod_specs(documents).values() for v in spec.get("volumes", [])]
     assert {v["secret"]["secretName"] for v in volumes if "secret" in v} == {"lab-token"}
+
+
+@pytest.mark.parametrize("release", ["9lives", "x" * 49 + "-9"])
+def test_a_release_name_that_cannot_name_a_service_is_refused(release):
+    """Services are DNS-1035 labels: `9lives-jupyter` would be refused by the API server."""
+    result = subprocess.run(
+        [str(helm("helm4")), "template", release, str(CHART)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if release[0].isdigit():
+        assert result.returncode != 0
+        assert "must start with a letter" in result.stderr, result.stderr
+    else:  # truncated to 50 characters, the trailing "-" trimmed: still a valid name
+        assert result.returncode == 0, result.stderr
+        for service in of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Service"):
+            assert len(service["metadata"]["name"]) <= 63
