@@ -437,3 +437,39 @@ def test_a_release_name_that_cannot_name_a_service_is_refused(release):
         assert result.returncode == 0, result.stderr
         for service in of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Service"):
             assert len(service["metadata"]["name"]) <= 63
+
+
+@pytest.mark.parametrize(
+    ("resource", "wanted", "limit", "refused"),
+    [
+        ("cpu", "600m", "0.6", False),
+        ("cpu", "0.6", "600m", False),
+        ("cpu", ".5", "500m", False),
+        ("cpu", "601m", "0.6", True),
+        ("cpu", "1501m", "1.5", True),
+        ("memory", "1024Mi", "1Gi", False),
+        ("memory", "1.5Gi", "1536Mi", False),
+        ("memory", "1073741824", "1Gi", False),
+        ("memory", "1G", "1000M", False),
+        ("memory", "1025Mi", "1Gi", True),
+        ("memory", "1073741825", "1Gi", True),
+        ("memory", "1000001k", "1G", True),
+    ],
+)
+@pytest.mark.parametrize("version", sorted(HELMS))
+def test_a_request_above_its_limit_is_refused_in_any_spelling(
+    version, resource, wanted, limit, refused, tmp_path
+):
+    amounts = {"cpu": "1", "memory": "1Gi"}
+    resources = {"requests": {**amounts, resource: wanted}, "limits": {**amounts, resource: limit}}
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"scheduler": {"resources": resources}}))
+    result = subprocess.run(
+        [str(helm(version)), "template", "himat", str(CHART), "-f", str(values)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode != 0) == refused, result.stderr
+    if refused:
+        assert f"scheduler.resources.requests.{resource}: {wanted} is above" in result.stderr

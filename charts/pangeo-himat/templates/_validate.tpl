@@ -5,13 +5,18 @@ validation.go: ValidateResourceRequirements, ValidateTolerations; pkg/apis/polic
 ValidatePodDisruptionBudgetSpec). values.schema.yaml has already checked each value's form.
 */}}
 
-{{/* A quantity the schema accepted ("400m", "1.5", "1600Mi"), as a float in base units. */}}
+{{/*
+A quantity the schema accepted ("400m", "1.5", "1600Mi") in thousandths of its unit, computed
+as digits x factor / 10^decimals so that equal amounts compare equal ("600m" = "0.6").
+*/}}
 {{- define "pangeo-himat.quantityValue" -}}
 {{- $text := toString . -}}
 {{- $number := regexFind "^[0-9]*\\.?[0-9]*" $text -}}
 {{- $suffix := trimPrefix $number $text -}}
-{{- $factors := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 -}}
-{{- mulf (float64 $number) (get $factors $suffix) -}}
+{{- $decimals := len (regexFind "[0-9]*$" (regexFind "\\.[0-9]*$" $number)) -}}
+{{- $digits := replace "." "" $number -}}
+{{- $factors := dict "m" 1.0 "" 1e3 "k" 1e6 "M" 1e9 "G" 1e12 "T" 1e15 "P" 1e18 "E" 1e21 "Ki" 1024e3 "Mi" 1048576e3 "Gi" 1073741824e3 "Ti" 1099511627776e3 "Pi" 1125899906842624e3 "Ei" 1152921504606846976e3 -}}
+{{- divf (mulf (float64 $digits) (get $factors $suffix)) (float64 (printf "1%s" (repeat $decimals "0"))) -}}
 {{- end -}}
 
 {{/* resources as YAML, after checking no request is above its limit. (dict "resources" r "at" "worker.resources") */}}
