@@ -180,7 +180,7 @@ def bad_quantity(rng: random.Random, values: Values) -> str:
     side = rng.choice(["requests", "limits"])
     resource = rng.choice(["cpu", "memory"])
     values[component]["resources"][side][resource] = rng.choice(
-        [-1, 0.5, 2, "-1", "0", "0m", "0.0", "1x", "", "1.5Xi", "12 Gi", "0Mi", ".0"]
+        [-1, 0.5, 2, "-1", "0", "0m", "0.0", "1x", "", "1.5Xi", "12 Gi", "0Mi", ".0", "9" * 400]
     )
     return resource
 
