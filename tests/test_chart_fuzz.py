@@ -355,6 +355,8 @@ WILD_VALUES: list[Any] = [
     None, True, False, 0, -1, 1, 2**31, 2**63, 1.5, -0.5, 1e300, "", " ", "0", "-1", "1e3",
     "0x10", "+1", "NaN", "ünïcödé", "a" * 300, "a b", "A", "latest", "100%", "1Gi", "1m",
     "10.0.0.0/8", "Exists", "NoExecute", [], {}, ["x"], {"a": 1},
+    # strings that YAML 1.1 readers take for numbers, booleans or null when left unquoted
+    "123", "0x10", "0o17", "1_000", "1:20", "yes", "on", "null", "~", "1e3", ".5",
 ]  # fmt: skip
 
 

@@ -47,8 +47,8 @@ tcp://{{ include "pangeo-himat.scheduler.fullname" . }}:8786
 
 {{/* Labels on every object; the selector labels never change across upgrades. */}}
 {{- define "pangeo-himat.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "pangeo-himat.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "pangeo-himat.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{/*
