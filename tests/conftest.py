@@ -63,10 +63,126 @@ def eksctl_schema() -> dict:
     )
 
 
-# --- The chart rendered by real helm 4, from the values `himat render` writes -------------------
+# --- Kubernetes versions by support phase on the shipped EKS calendar, as of today ---------
 
-HELM4 = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
-CHART_DIR = ROOT / "charts" / "pangeo-himat"
+
+def kubernetes_versions(phase: str) -> list[str]:
+    """Versions of the calendar in `standard`, `extended` or `retired` support today."""
+    calendar = load_calendar()
+    return [v for v, info in calendar.versions.items() if info.phase(today()) == phase]
+
+
+# --- Chart rendering: helm paths, settings variants and pod specs shared by the chart tests ---
+
+CHART = ROOT / "charts" / "pangeo-himat"
+HELMS = {
+    "helm4": Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm")),
+    "helm3": Path(os.environ.get("HIMAT_HELM3", ROOT / ".tools" / "helm3" / "helm")),
+}
+CHECKOV = Path(os.environ.get("HIMAT_CHECKOV", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
+KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
+# An ACM certificate ARN in AWS's documented form (the account is AWS's example account).
+CERTIFICATE_ARN = (
+    "arn:aws:acm:us-west-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+)
+
+# Settings changes (dotted keys) that together reach every branch of the renderers.
+VARIANTS = {
+    "defaults": {},
+    "hibernating": {"hibernate": True},
+    "one-spot-type": {"spot.instance_types": ["m5.xlarge"]},
+    "no-max-price": {"spot.max_price": None},
+    "eu-west-1-spread": {
+        "cluster.region": "eu-west-1",
+        "cluster.zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "spot.spread_zones": True,
+    },
+    "us-east-1-big-stable": {
+        "cluster.region": "us-east-1",
+        "cluster.zones": ["us-east-1c", "us-east-1d"],
+        "stable.instance_type": "m5.2xlarge",
+        "cluster.kubernetes_version": "1.35",
+    },
+    "auto-split": {"workers.cpu": "auto", "workers.memory": "auto", "workers.per_node": 4},
+    "memory-heavy": {
+        "spot.instance_types": ["r5.2xlarge", "r6i.2xlarge"],
+        "workers.count": 10,
+        "workers.memory": "12Gi",
+        "workers.cpu": "1",
+    },
+    "one-bucket": {"data.buckets": [{"name": "himat-scratch", "access": "readwrite"}]},
+    "three-buckets": {
+        "data.buckets": [
+            {"name": "himat-scratch", "access": "readwrite"},
+            {"name": "its-live-data", "access": "read"},
+            {"name": "himat.results.2026", "access": "readwrite"},
+        ]
+    },
+    "load-balancer": {
+        "jupyter.expose": "loadbalancer",
+        "jupyter.allowed_cidrs": ["192.0.2.0/24"],
+        "jupyter.tls_certificate_arn": CERTIFICATE_ARN,
+    },
+    "compute-heavy": {
+        "spot.instance_types": ["c5.2xlarge", "c6i.2xlarge"],
+        "workers.processes": 2,
+        "workers.threads": 2,
+        "workers.memory": "3000Mi",
+        "workers.cpu": "1",
+    },
+    "no-spot-nodes-oldest-version": {
+        "spot.nodes": 0,
+        "cluster.kubernetes_version": (kubernetes_versions("extended") or ["1.35"])[0],
+        "cluster.support": "extended",
+    },
+    "custom-type": {
+        "stable.instance_type": "m8g.xlarge",
+        "custom_instance_types": {
+            "m8g.xlarge": {"vcpu": 4, "memory": "16Gi", "max_enis": 4, "ipv4_per_eni": 15}
+        },
+    },
+}
+
+
+def helm(version: str = "helm4") -> Path:
+    """The helm binary of that major version; skip when `make tools` has not installed it."""
+    path = HELMS[version]
+    if not path.exists():
+        pytest.skip(f"{version} is not installed at {path}; `make tools` installs it")
+    return path
+
+
+def helm_template(
+    values: Path | None, version: str = "helm4", release: str = "himat", namespace: str = "himat"
+) -> list[dict]:
+    """`helm template` of the chart with a values file (None: the chart's defaults)."""
+    argv = [str(helm(version)), "template", release, str(CHART), "-n", namespace]
+    if values is not None:
+        argv += ["-f", str(values)]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def pod_specs(documents: list[dict]) -> dict[str, dict]:
+    """`Kind/name` -> pod spec, for bare Pods and for everything with a pod template."""
+    specs = {}
+    for doc in documents:
+        if doc["kind"] == "Pod":
+            specs[f"Pod/{doc['metadata']['name']}"] = doc["spec"]
+        elif "template" in doc.get("spec", {}):
+            specs[f"{doc['kind']}/{doc['metadata']['name']}"] = doc["spec"]["template"]["spec"]
+    return specs
+
+
+def of_kind(documents: list[dict], kind: str) -> list[dict]:
+    return [doc for doc in documents if doc["kind"] == kind]
+
+
+# --- The chart rendered from the values `himat render` writes ---------------------------------
+
+HELM4 = HELMS["helm4"]
+CHART_DIR = CHART
 
 
 def render_chart_from_settings(
@@ -90,15 +206,6 @@ def deployment_pod_spec(documents: list[dict[str, Any]], suffix: str) -> dict[st
         d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"].endswith(suffix)
     ]
     return dict(deployment["spec"]["template"]["spec"])
-
-
-# --- Kubernetes versions by support phase on the shipped EKS calendar, as of today ---------
-
-
-def kubernetes_versions(phase: str) -> list[str]:
-    """Versions of the calendar in `standard`, `extended` or `retired` support today."""
-    calendar = load_calendar()
-    return [v for v, info in calendar.versions.items() if info.phase(today()) == phase]
 
 
 # --- lifecycle stand-ins: a checkout-like project and eksctl/helm/kubectl/aws stand-ins -------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import base64
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,26 +12,23 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import ROOT, write_settings
+from conftest import (
+    CERTIFICATE_ARN,
+    CHART,
+    CHECKOV,
+    HELMS,
+    KUBERNETES_VERSIONS,
+    helm,
+    helm_template,
+    of_kind,
+    pod_specs,
+    write_settings,
+)
 from pangeo_himat import names
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 
-CHART = ROOT / "charts" / "pangeo-himat"
 VALUES = Path(__file__).parent / "values"
-HELMS = {
-    "helm4": Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm")),
-    "helm3": Path(os.environ.get("HIMAT_HELM3", ROOT / ".tools" / "helm3" / "helm")),
-}
-CHECKOV = Path(os.environ.get("HIMAT_CHECKOV", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
-KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
-
-
-def helm(version: str) -> Path:
-    path = HELMS[version]
-    if not path.exists():
-        pytest.skip(f"{version} is not installed at {path}; `make tools` installs it")
-    return path
 
 
 def rendered_values_file(folder: Path, changes: dict) -> Path:
@@ -51,6 +48,7 @@ def values_files(tmp_path_factory) -> dict[str, Path | None]:
             "data.buckets": [{"name": "himat-scratch", "access": "readwrite"}],
             "jupyter.expose": "loadbalancer",
             "jupyter.allowed_cidrs": ["192.0.2.0/24"],
+            "jupyter.tls_certificate_arn": CERTIFICATE_ARN,
         },
         "rendered-hibernating": {"hibernate": True, "workers.processes": 2},
     }.items():
@@ -64,27 +62,8 @@ _CACHE: dict[tuple[str, str], list[dict]] = {}
 def template(version: str, values: Path | None, release: str = "himat") -> list[dict]:
     key = (version, f"{values}:{release}")
     if key not in _CACHE:
-        argv = [str(helm(version)), "template", release, str(CHART), "-n", "himat"]
-        if values is not None:
-            argv += ["-f", str(values)]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        _CACHE[key] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+        _CACHE[key] = helm_template(values, version=version, release=release)
     return _CACHE[key]
-
-
-def pod_specs(documents: list[dict]) -> dict[str, dict]:
-    specs = {}
-    for doc in documents:
-        if doc["kind"] == "Pod":
-            specs[f"Pod/{doc['metadata']['name']}"] = doc["spec"]
-        elif "template" in doc.get("spec", {}):
-            specs[f"{doc['kind']}/{doc['metadata']['name']}"] = doc["spec"]["template"]["spec"]
-    return specs
-
-
-def of_kind(documents: list[dict], kind: str) -> list[dict]:
-    return [doc for doc in documents if doc["kind"] == kind]
 
 
 VALUE_SETS = [
@@ -259,8 +238,6 @@ def test_jupyter_token_comes_from_a_secret_and_is_kept(values_files):
     (config,) = of_kind(documents, "ConfigMap")
     script = config["data"]["jupyter_server_config.py"]
     assert "IdentityProvider.token" in script and secret["data"]["token"] not in script
-    source = (CHART / "templates" / "jupyter" / "secret.yaml").read_text()
-    assert "lookup" in source and "helm.sh/resource-policy: keep" in source
 
 
 def test_jupyter_finds_the_scheduler_and_its_dashboard(values_files):
@@ -316,7 +293,7 @@ def test_workers_stay_under_their_limit_and_retire_on_eviction(values_files):
     assert worker["spec"]["replicas"] == 0
     spec = worker["spec"]["template"]["spec"]
     container = spec["containers"][0]
-    args = container["command"]
+    args = container["args"]
     processes = int(args[args.index("--nworkers") + 1])
     assert processes == 2
     limit_mib = int(args[args.index("--memory-limit") + 1].removesuffix("MiB"))
@@ -363,3 +340,139 @@ def test_helm_is_real():
         [str(helm("helm4")), "version", "--short"], capture_output=True, text=True
     ).stdout
     assert output.startswith("v4.")
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_no_container_of_the_pangeo_image_replaces_its_entrypoint(value_set, values_files):
+    """/srv/start activates conda (PROJ_DATA, GDAL_DATA...); `command:` would skip it."""
+    documents = template("helm4", values_files[value_set])
+    (jupyter,) = [d for d in of_kind(documents, "Deployment") if "jupyter" in d["metadata"]["name"]]
+    image = jupyter["spec"]["template"]["spec"]["containers"][0]["image"]
+    checked = set()
+    for name, spec in pod_specs(documents).items():
+        for container in spec["containers"] + spec.get("initContainers", []):
+            if container["image"] == image:
+                assert "command" not in container, name
+                assert container["args"], name
+                checked.add(name.split("/")[1].rsplit("-", 1)[1])
+    assert checked >= {"jupyter", "scheduler", "worker", "test"}
+
+
+def test_load_balancer_listens_on_443_only_with_the_certificate(values_files):
+    exhaustive = yaml.safe_load((VALUES / "exhaustive.yaml").read_text())
+    for value_set, arn in [
+        ("rendered-buckets-lb", CERTIFICATE_ARN),
+        ("exhaustive", exhaustive["jupyter"]["service"]["tls"]["certificateArn"]),
+    ]:
+        (exposed,) = [
+            s
+            for s in of_kind(template("helm4", values_files[value_set]), "Service")
+            if s["spec"]["type"] == "LoadBalancer"
+        ]
+        assert [(p["port"], p["targetPort"]) for p in exposed["spec"]["ports"]] == [(443, "http")]
+        annotations = exposed["metadata"]["annotations"]
+        prefix = "service.beta.kubernetes.io/aws-load-balancer-"
+        assert annotations[prefix + "ssl-cert"] == arn
+        assert annotations[prefix + "backend-protocol"] == "http"
+        assert annotations[prefix + "ssl-ports"] == "443"
+
+
+@pytest.mark.parametrize("version", sorted(HELMS))
+def test_load_balancer_without_a_certificate_is_refused(version, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(
+        yaml.safe_dump(
+            {
+                "jupyter": {
+                    "service": {
+                        "type": "LoadBalancer",
+                        "loadBalancerSourceRanges": ["192.0.2.0/24"],
+                    }
+                }
+            }
+        )
+    )
+    result = subprocess.run(
+        [str(helm(version)), "template", "himat", str(CHART), "-f", str(values)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "certificateArn" in result.stderr, result.stderr
+
+
+def test_the_generated_token_is_random_kept_and_48_characters():
+    """Without a cluster `lookup` finds nothing: each render draws a new random token, and the
+    Secret carries the keep policy that lets an upgrade (which finds it) keep the old one."""
+    tokens = []
+    for _ in range(2):
+        (secret,) = of_kind(helm_template(None), "Secret")
+        assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        token = base64.b64decode(secret["data"]["token"]).decode()
+        assert len(token) == 48 and token.isalnum()
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+
+def test_an_existing_token_secret_replaces_the_generated_one(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"jupyter": {"token": {"existingSecret": "lab-token"}}}))
+    documents = helm_template(values)
+    assert of_kind(documents, "Secret") == []
+    volumes = [v for spec in pod_specs(documents).values() for v in spec.get("volumes", [])]
+    assert {v["secret"]["secretName"] for v in volumes if "secret" in v} == {"lab-token"}
+
+
+@pytest.mark.parametrize("release", ["9lives", "x" * 49 + "-9"])
+def test_a_release_name_that_cannot_name_a_service_is_refused(release):
+    """Services are DNS-1035 labels: `9lives-jupyter` would be refused by the API server."""
+    result = subprocess.run(
+        [str(helm("helm4")), "template", release, str(CHART)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if release[0].isdigit():
+        assert result.returncode != 0
+        assert "must start with a letter" in result.stderr, result.stderr
+    else:  # truncated to 50 characters, the trailing "-" trimmed: still a valid name
+        assert result.returncode == 0, result.stderr
+        for service in of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Service"):
+            assert len(service["metadata"]["name"]) <= 63
+
+
+@pytest.mark.parametrize(
+    ("resource", "wanted", "limit", "refused"),
+    [
+        ("cpu", "600m", "0.6", False),
+        ("cpu", "0.6", "600m", False),
+        ("cpu", ".5", "500m", False),
+        ("cpu", "601m", "0.6", True),
+        ("cpu", "1501m", "1.5", True),
+        ("memory", "1024Mi", "1Gi", False),
+        ("memory", "1.5Gi", "1536Mi", False),
+        ("memory", "1073741824", "1Gi", False),
+        ("memory", "1G", "1000M", False),
+        ("memory", "1025Mi", "1Gi", True),
+        ("memory", "1073741825", "1Gi", True),
+        ("memory", "1000001k", "1G", True),
+    ],
+)
+@pytest.mark.parametrize("version", sorted(HELMS))
+def test_a_request_above_its_limit_is_refused_in_any_spelling(
+    version, resource, wanted, limit, refused, tmp_path
+):
+    amounts = {"cpu": "1", "memory": "1Gi"}
+    resources = {"requests": {**amounts, resource: wanted}, "limits": {**amounts, resource: limit}}
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"scheduler": {"resources": resources}}))
+    result = subprocess.run(
+        [str(helm(version)), "template", "himat", str(CHART), "-f", str(values)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode != 0) == refused, result.stderr
+    if refused:
+        assert f"scheduler.resources.requests.{resource}: {wanted} is above" in result.stderr

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_settings
+from conftest import CERTIFICATE_ARN, write_settings
 from pangeo_himat.cli import cli
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.fit import compute_fit
@@ -44,7 +44,12 @@ def test_default_cluster_costs_add_up_by_hand(tmp_path):
 def test_load_balancer_still_bills_when_hibernated(tmp_path):
     plain = cost_of(tmp_path)
     exposed = cost_of(
-        tmp_path, {"jupyter.expose": "loadbalancer", "jupyter.allowed_cidrs": ["192.0.2.0/24"]}
+        tmp_path,
+        {
+            "jupyter.expose": "loadbalancer",
+            "jupyter.allowed_cidrs": ["192.0.2.0/24"],
+            "jupyter.tls_certificate_arn": CERTIFICATE_ARN,
+        },
     )
     assert exposed.total("hibernated_all") == pytest.approx(
         plain.total("hibernated_all") + 0.025 + 2 * 0.005

@@ -5,62 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from conftest import kubernetes_versions, write_settings
+from conftest import VARIANTS, write_settings
 from pangeo_himat import names
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-
-VARIANTS = {
-    "defaults": {},
-    "hibernating": {"hibernate": True},
-    "one-spot-type": {"spot.instance_types": ["m5.xlarge"]},
-    "no-max-price": {"spot.max_price": None},
-    "eu-west-1-spread": {
-        "cluster.region": "eu-west-1",
-        "cluster.zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-        "spot.spread_zones": True,
-    },
-    "us-east-1-big-stable": {
-        "cluster.region": "us-east-1",
-        "cluster.zones": ["us-east-1c", "us-east-1d"],
-        "stable.instance_type": "m5.2xlarge",
-        "cluster.kubernetes_version": "1.35",
-    },
-    "auto-split": {"workers.cpu": "auto", "workers.memory": "auto", "workers.per_node": 4},
-    "memory-heavy": {
-        "spot.instance_types": ["r5.2xlarge", "r6i.2xlarge"],
-        "workers.count": 10,
-        "workers.memory": "12Gi",
-        "workers.cpu": "1",
-    },
-    "one-bucket": {"data.buckets": [{"name": "himat-scratch", "access": "readwrite"}]},
-    "three-buckets": {
-        "data.buckets": [
-            {"name": "himat-scratch", "access": "readwrite"},
-            {"name": "its-live-data", "access": "read"},
-            {"name": "himat.results.2026", "access": "readwrite"},
-        ]
-    },
-    "load-balancer": {"jupyter.expose": "loadbalancer", "jupyter.allowed_cidrs": ["192.0.2.0/24"]},
-    "compute-heavy": {
-        "spot.instance_types": ["c5.2xlarge", "c6i.2xlarge"],
-        "workers.processes": 2,
-        "workers.threads": 2,
-        "workers.memory": "3000Mi",
-        "workers.cpu": "1",
-    },
-    "no-spot-nodes-oldest-version": {
-        "spot.nodes": 0,
-        "cluster.kubernetes_version": (kubernetes_versions("extended") or ["1.35"])[0],
-        "cluster.support": "extended",
-    },
-    "custom-type": {
-        "stable.instance_type": "m8g.xlarge",
-        "custom_instance_types": {
-            "m8g.xlarge": {"vcpu": 4, "memory": "16Gi", "max_enis": 4, "ipv4_per_eni": 15}
-        },
-    },
-}
 
 
 @pytest.fixture(params=sorted(VARIANTS), scope="module")

@@ -4,49 +4,24 @@ match a label or taint of a nodegroup in the rendered ClusterConfig."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, write_settings
+from conftest import CHART, VARIANTS, helm_template, pod_specs, write_settings
 from pangeo_himat import names
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
-from test_render_cluster import VARIANTS
 
-CHART = ROOT / "charts" / "pangeo-himat"
-HELM = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
 CHOSEN = ["defaults", "hibernating", "load-balancer", "three-buckets", "eu-west-1-spread"]
 
 
-def helm_template(values: dict, folder: Path) -> list[dict]:
-    if not HELM.exists():
-        pytest.skip(f"helm is not installed at {HELM}; `make tools` installs it")
+def rendered_template(values: dict, folder: Path) -> list[dict]:
     values_file = folder / "values.yaml"
     values_file.write_text(yaml.safe_dump(values))
-    result = subprocess.run(
-        [str(HELM), "template", "himat", str(CHART), "-n", "himat", "-f", str(values_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-def pod_specs(documents: list[dict]) -> dict[str, dict]:
-    specs = {}
-    for doc in documents:
-        template = doc.get("spec", {}).get("template", {}).get("spec")
-        if template is not None:
-            specs[f"{doc['kind']}/{doc['metadata']['name']}"] = template
-        elif doc["kind"] == "Pod":
-            specs[f"Pod/{doc['metadata']['name']}"] = doc["spec"]
-    return specs
+    return helm_template(values_file)
 
 
 @pytest.fixture(params=CHOSEN, scope="module")
@@ -54,7 +29,7 @@ def rendered_chart(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     settings = load_settings(write_settings(folder, VARIANTS[request.param]))
     rendered = render_all(settings)
-    return rendered, helm_template(rendered.values, folder)
+    return rendered, rendered_template(rendered.values, folder)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

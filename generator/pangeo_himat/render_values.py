@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pangeo_himat import names
 from pangeo_himat.data_access import first_readwrite_bucket
 from pangeo_himat.fit import FitReport
@@ -67,12 +69,22 @@ def _toleration(taint: dict) -> dict:
     }
 
 
+def _service(jupyter: dict[str, Any]) -> dict[str, Any]:
+    """Jupyter's Service; a load balancer listens on 443 only, with the ACM certificate."""
+    if jupyter["expose"] != "loadbalancer":
+        return {"type": "ClusterIP", "loadBalancerSourceRanges": []}
+    return {
+        "type": "LoadBalancer",
+        "loadBalancerSourceRanges": list(jupyter["allowed_cidrs"]),
+        "tls": {"certificateArn": jupyter["tls_certificate_arn"]},
+    }
+
+
 def render_values(settings: Settings, fit: FitReport) -> dict:
     """Helm values for these settings; every selector matches a ClusterConfig label."""
     repository, tag = split_image(settings["image"])
     workers = settings["workers"]
     jupyter = settings["jupyter"]
-    load_balancer = jupyter["expose"] == "loadbalancer"
     return {
         "image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
         "serviceAccount": {"annotations": {}},
@@ -107,10 +119,7 @@ def render_values(settings: Settings, fit: FitReport) -> dict:
                 "zone": settings["cluster"]["zones"][0],
                 "storageClass": {"create": True, "name": ""},
             },
-            "service": {
-                "type": "LoadBalancer" if load_balancer else "ClusterIP",
-                "loadBalancerSourceRanges": list(jupyter["allowed_cidrs"]),
-            },
+            "service": _service(jupyter),
             "token": {"existingSecret": ""},
         },
         "networkPolicy": {"enabled": True},

@@ -3,7 +3,12 @@ Resource names: one named helper per resource, all derived from the release (or
 fullnameOverride), so two releases in one namespace never collide.
 */}}
 {{- define "pangeo-himat.fullname" -}}
-{{- default .Release.Name .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- $name := default .Release.Name .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- /* Service names are DNS-1035 labels: a digit may not lead (validation.IsDNS1035Label). */ -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $name) -}}
+{{- fail (printf "fullnameOverride: %q (or the release name) must start with a letter and hold only a-z, 0-9 and -, since it names the Services" $name) -}}
+{{- end -}}
+{{- $name -}}
 {{- end -}}
 
 {{- define "pangeo-himat.name" -}}
@@ -27,6 +32,11 @@ fullnameOverride), so two releases in one namespace never collide.
 {{- .Values.jupyter.storage.storageClass.name | default (printf "%s-gp3-retain" (include "pangeo-himat.fullname" .)) -}}
 {{- end -}}
 
+{{/* Jupyter's Service port: 443 behind a TLS load balancer, else 80 (port-forward). */}}
+{{- define "pangeo-himat.jupyter.servicePort" -}}
+{{- if eq .Values.jupyter.service.type "LoadBalancer" }}443{{ else }}80{{ end -}}
+{{- end -}}
+
 {{- define "pangeo-himat.schedulerAddress" -}}
 tcp://{{ include "pangeo-himat.scheduler.fullname" . }}:8786
 {{- end -}}
@@ -37,8 +47,28 @@ tcp://{{ include "pangeo-himat.scheduler.fullname" . }}:8786
 
 {{/* Labels on every object; the selector labels never change across upgrades. */}}
 {{- define "pangeo-himat.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "pangeo-himat.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "pangeo-himat.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{/*
+The component of a template is the folder it lives in (templates/jupyter/ -> jupyter,
+templates/tests/ -> test), as zero-to-jupyterhub's jupyterhub.componentLabel derives it, so no
+template writes app.kubernetes.io/component by hand. Templates at the top level have none.
+*/}}
+{{- define "pangeo-himat.component" -}}
+{{- $folder := .Template.Name | dir | base -}}
+{{- if ne $folder "templates" -}}{{ $folder | trimSuffix "s" }}{{- end -}}
+{{- end -}}
+
+{{- define "pangeo-himat.componentSelectorLabels" -}}
+{{ include "pangeo-himat.selectorLabels" . }}
+app.kubernetes.io/component: {{ include "pangeo-himat.component" . }}
+{{- end -}}
+
+{{- define "pangeo-himat.componentLabels" -}}
+{{ include "pangeo-himat.labels" . }}
+app.kubernetes.io/component: {{ include "pangeo-himat.component" . }}
 {{- end -}}
 
 {{- define "pangeo-himat.labels" -}}
