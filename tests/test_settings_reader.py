@@ -12,12 +12,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import ROOT, kubernetes_versions, write_settings
+from conftest import ROOT, helm_template, kubernetes_versions, pod_specs, write_settings
 from pangeo_himat.cli import cli
 from pangeo_himat.errors import Problem
 from pangeo_himat.loader import load_settings
 from pangeo_himat.reader import MAX_BYTES
 from pangeo_himat.regions import load_regions
+from pangeo_himat.render_values import split_image
 from pangeo_himat.settings import Settings
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -103,9 +104,15 @@ def test_image_pinned_by_digest_validates_and_renders(tmp_path, image):
     settings = write_settings(tmp_path, {"image": image})
     result = CliRunner().invoke(cli, ["render", "-f", str(settings), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    values = yaml.safe_load((tmp_path / "clusterconfig" / "himat" / "values.yaml").read_text())
-    # The chart writes the image as `repository:tag` (_helpers.tpl).
-    assert f"{values['image']['repository']}:{values['image']['tag']}" == image
+    values_file = tmp_path / "clusterconfig" / "himat" / "values.yaml"
+    assert yaml.safe_load(values_file.read_text())["image"]["digest"] == DIGEST
+    # The chart joins repository, tag and digest back into the image the settings name.
+    images = {
+        container["image"]
+        for spec in pod_specs(helm_template(values_file)).values()
+        for container in spec["containers"]
+    }
+    assert images == {image}
 
 
 @pytest.mark.parametrize(
@@ -315,3 +322,16 @@ def test_a_file_of_many_values_stops_at_the_value_limit(tmp_path):
     assert len(lines) == 1 and lines[0].endswith(
         ": holds more than 20000 values; a settings file has about 60"
     ), lines
+
+
+@pytest.mark.parametrize(
+    ("image", "parts"),
+    [
+        ("pangeo/pangeo-notebook:2025.11.13", ("pangeo/pangeo-notebook", "2025.11.13", "")),
+        ("registry:5000/pangeo:v1", ("registry:5000/pangeo", "v1", "")),
+        (f"registry:5000/pangeo@{DIGEST}", ("registry:5000/pangeo", "", DIGEST)),
+        (f"pangeo/pangeo-notebook:v1@{DIGEST}", ("pangeo/pangeo-notebook", "v1", DIGEST)),
+    ],
+)
+def test_an_image_splits_into_repository_tag_and_digest(image, parts):
+    assert split_image(image) == parts

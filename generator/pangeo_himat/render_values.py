@@ -33,10 +33,13 @@ WORKER_MEMORY_RESERVE_IMAGE_FACTOR = 2
 WORKER_TERMINATION_GRACE_SECONDS = 110
 
 
-def split_image(image: str) -> tuple[str, str]:
-    """`registry:5000/org/name:tag` -> (`registry:5000/org/name`, `tag`)."""
-    repository, tag = image.rsplit(":", 1)
-    return repository, tag
+def split_image(image: str) -> tuple[str, str, str]:
+    """`registry:5000/org/name:tag@sha256:...` -> (repository, tag, digest); tag or digest ""."""
+    reference, _, digest = image.partition("@")
+    name, _, tag = reference.rpartition(":")
+    if "/" in tag or not name:  # the colon was a registry port's, so there is no tag
+        return reference, "", digest
+    return name, tag, digest
 
 
 def worker_memory_reserve_mib(processes: int) -> int:
@@ -54,13 +57,13 @@ def dask_memory_limit_mib(pod_memory_mib: int, processes: int) -> int:
     return max(1, (pod_memory_mib - worker_memory_reserve_mib(processes)) // processes)
 
 
-def _resources(cpu_m: int, memory: int) -> dict:
+def _resources(cpu_m: int, memory: int) -> dict[str, Any]:
     """Requests equal to limits: the pod is Guaranteed and the fit model holds."""
     amounts = {"cpu": format_cpu(cpu_m), "memory": format_mib(memory)}
     return {"requests": dict(amounts), "limits": dict(amounts)}
 
 
-def _toleration(taint: dict) -> dict:
+def _toleration(taint: dict[str, str]) -> dict[str, str]:
     return {
         "key": taint["key"],
         "operator": "Equal",
@@ -82,11 +85,16 @@ def _service(jupyter: dict[str, Any]) -> dict[str, Any]:
 
 def render_values(settings: Settings, fit: FitReport) -> dict:
     """Helm values for these settings; every selector matches a ClusterConfig label."""
-    repository, tag = split_image(settings["image"])
+    repository, tag, digest = split_image(settings["image"])
     workers = settings["workers"]
     jupyter = settings["jupyter"]
     return {
-        "image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
+        "image": {
+            "repository": repository,
+            "tag": tag,
+            "digest": digest,
+            "pullPolicy": "IfNotPresent",
+        },
         "serviceAccount": {"annotations": {}},
         "data": {"scratchBucket": first_readwrite_bucket(settings) or ""},
         "scheduler": {

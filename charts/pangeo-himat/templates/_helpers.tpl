@@ -42,7 +42,10 @@ tcp://{{ include "pangeo-himat.scheduler.fullname" . }}:8786
 {{- end -}}
 
 {{- define "pangeo-himat.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- if not (or .Values.image.tag .Values.image.digest) -}}
+{{- fail "image: set image.tag or image.digest; an image pinned by neither could change under you" -}}
+{{- end -}}
+{{ .Values.image.repository }}{{ with .Values.image.tag }}:{{ . }}{{ end }}{{ with .Values.image.digest }}@{{ . }}{{ end }}
 {{- end -}}
 
 {{/* Labels on every object; the selector labels never change across upgrades. */}}
