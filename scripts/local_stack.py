@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +53,11 @@ def render_extra(pinned: list[str]) -> str:
 
 
 def current_extra(pyproject: Path) -> list[str]:
-    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
-    return list(extras.get("local", []))
+    """The requirements of the `local = [...]` block (written by render_extra, one a line)."""
+    block = EXTRA_BLOCK.search(pyproject.read_text())
+    if block is None:
+        raise SystemExit(f"{pyproject}: no `local = [` block in [project.optional-dependencies]")
+    return re.findall(r'^  "([^"]+)",$', block[0], re.MULTILINE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,8 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         print("run: python scripts/local_stack.py", file=sys.stderr)
         return 1
     text = args.pyproject.read_text()
-    if not EXTRA_BLOCK.search(text):
-        raise SystemExit(f"{args.pyproject}: no `local = [` block to rewrite")
     args.pyproject.write_text(EXTRA_BLOCK.sub(render_extra(wanted), text, count=1))
     print(f"{args.pyproject}: local extra rewritten ({len(wanted)} packages)")
     return 0

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from pangeo_himat.errors import InputError, Problem
 
 LOOPBACK = "127.0.0.1"
+# The Makefile's `local` target passes these variables on as the options.
+MAKE_VARIABLES = {
+    "--port": "PORT",
+    "--scheduler-port": "SCHEDULER_PORT",
+    "--dashboard-port": "DASHBOARD_PORT",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,13 @@ def check_ports(ports: LocalPorts) -> None:
     if len(set(options.values())) != len(options):
         raise InputError([Problem("himat local", None, "", "the three ports must differ")])
     problems = [
-        Problem(f"{LOOPBACK}:{port}", None, "", f"port {port} is in use; choose another with {opt}")
+        Problem(
+            f"{LOOPBACK}:{port}",
+            None,
+            "",
+            f"port {port} is in use; choose another with {opt} "
+            f"(make local {MAKE_VARIABLES[opt]}=N)",
+        )
         for opt, port in options.items()
         if not port_free(port)
     ]
