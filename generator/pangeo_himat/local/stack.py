@@ -23,7 +23,7 @@ import psutil
 
 # After SIGTERM: how long the workers get to close before the scheduler is stopped, and how
 # long anything gets before SIGKILL. Their sum stays under the 3 s stop target.
-WORKERS_STOP_S = 1.5
+WORKERS_STOP_S = 1.2
 STOP_GRACE_S = 1.0
 # A process that keeps dying is restarted after a growing pause, as Kubernetes' CrashLoopBackOff.
 BACKOFF_FIRST_S = 1.0
