@@ -419,3 +419,9 @@ def test_make_local_passes_the_ports_the_error_suggests():
     )
     (line,) = [x for x in result.stdout.splitlines() if " local " in x and "himat" in x]
     assert "--port 9001 --scheduler-port 9002 --dashboard-port 9003" in line
+
+
+def test_a_process_that_keeps_dying_is_restarted_after_a_growing_pause():
+    from pangeo_himat.local.stack import backoff_s
+
+    assert [backoff_s(n) for n in range(8)] == [0, 1, 2, 4, 8, 16, 30, 30]

@@ -63,7 +63,7 @@ def backoff_s(restarts_in_a_row: int) -> float:
     """0 for the first restart, then 1, 2, 4 ... 30 s."""
     if restarts_in_a_row == 0:
         return 0.0
-    return min(BACKOFF_FIRST_S * 2 ** (restarts_in_a_row - 1), BACKOFF_MAX_S)
+    return min(BACKOFF_FIRST_S * float(2 ** (restarts_in_a_row - 1)), BACKOFF_MAX_S)
 
 
 @dataclass
