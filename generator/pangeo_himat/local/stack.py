@@ -59,6 +59,26 @@ class Member:
         return self.log.read_text(errors="replace")[-LOG_TAIL_CHARS:]
 
 
+def _running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """Those not ended. A zombie has ended: an orphan's entry waits for pid 1 to reap it."""
+    running = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+    return running
+
+
+def wait_ended(processes: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    """Wait up to `timeout_s` for every process to end; returns those still running."""
+    deadline = time.monotonic() + timeout_s
+    running = _running(processes)
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = _running(running)
+    return running
+
+
 def backoff_s(restarts_in_a_row: int) -> float:
     """0 for the first restart, then 1, 2, 4 ... 30 s."""
     if restarts_in_a_row == 0:
@@ -157,13 +177,11 @@ class LocalStack:
         waited = [name for name in others if first(name)]
         tree = self._tree(self.members)
         self._terminate(others)
-        psutil.wait_procs(self._tree(waited), timeout=WORKERS_STOP_S)
+        wait_ended(self._tree(waited), WORKERS_STOP_S)
         self._terminate([last])
-        _, alive = psutil.wait_procs(tree, timeout=STOP_GRACE_S)
-        for leftover in alive:
+        for leftover in wait_ended(tree, STOP_GRACE_S):
             with contextlib.suppress(psutil.NoSuchProcess):
                 leftover.kill()
-        psutil.wait_procs(alive, timeout=STOP_GRACE_S)
         for member in self.members.values():
             if member.process is not None:
                 member.process.wait()
