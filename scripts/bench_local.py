@@ -54,15 +54,17 @@ def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    ready = {}
+    ready: dict[str, float] = {}
+    seen = []
     for line in process.stderr:
+        seen.append(line)
         if line.startswith("ready: "):
             # "ready: jupyter 3.4 s, workers 3.9 s; ..."
             words = line.replace(",", "").replace(";", "").split()
             ready = {"jupyter": float(words[2]), "workers": float(words[5])}
             break
     if not ready:
-        raise RuntimeError("himat local did not start")
+        raise RuntimeError("himat local did not start:\n" + "".join(seen))
     return process, ready, f"tcp://127.0.0.1:{ports[1]}"
 
 
@@ -70,11 +72,15 @@ def _stop(process: subprocess.Popen) -> float:
     """Seconds from SIGTERM until himat and every process it started have ended."""
     import psutil
 
-    tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    from pangeo_himat.local.stack import wait_ended
+
+    tree = psutil.Process(process.pid).children(recursive=True)
     started = time.perf_counter()
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
-    psutil.wait_procs(tree, timeout=60)
+    left = wait_ended(tree, 60)
+    if left:
+        raise RuntimeError(f"processes left after stopping: {[p.pid for p in left]}")
     return time.perf_counter() - started
 
 
