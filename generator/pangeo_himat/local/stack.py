@@ -1,6 +1,6 @@
 """The processes of one local stack, each supervised like a pod: restarted when it dies.
 
-Every process runs in a session of its own (a terminal's Ctrl-C reaches himat first, which then
+Every process is started with setsid (a terminal's Ctrl-C reaches himat first, which then
 stops them in order) and dies with himat: on Linux PR_SET_PDEATHSIG sends it SIGKILL when himat
 ends, even by `kill -9`. Their own children follow at once: a nanny's worker processes exit
 when the pipe to their nanny closes (distributed/process.py, `_immediate_exit_when_closed`) and
