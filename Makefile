@@ -30,6 +30,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@ $(VENV)/.local $(VENV)/.base
 
 $(VENV)/.local: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "make local needs Python 3.11 or newer (the local extra's numpy and scipy): PYTHON=python3.11 make local" >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[local]'
 	@touch $@ $(VENV)/.base

@@ -353,6 +353,7 @@ def test_sigterm_stops_every_started_process(stack):
 
 def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
     process, printed = start_himat(tmp_path, 1)
+    assert "(1 worker x 1 thread, " in printed["scheduler"]  # singular where it is one
     start_kernel({**printed, "process": process})
     children = psutil.Process(process.pid).children(recursive=True)
     # the scheduler, the pod and its nanny-spawned worker, Jupyter and its kernel
