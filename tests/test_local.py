@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT, write_settings
 from pangeo_himat.local import local_shape
-from pangeo_himat.local.shape import LocalShape, spill_problem
+from pangeo_himat.local.shape import LocalShape, low_spill_warning, spill_problem
 from pangeo_himat.settings import load_settings
 
 pytestmark = pytest.mark.timeout(300)
@@ -391,6 +391,14 @@ def test_spill_room_follows_the_clusters_rule():
     assert spill_problem(Path("/spill"), 6 * 1024, shape) is None
     problem = spill_problem(Path("/spill"), 6 * 1024 - 1, shape)
     assert problem is not None and "3 worker pods may spill 6 GiB" in str(problem)
+
+
+def test_a_spill_disk_running_low_is_said_while_running():
+    shape = LocalShape(pods=2, processes=1, threads=1, pod_memory_mib=1600)
+    assert low_spill_warning(Path("/spill"), 1600, shape) is None
+    warning = low_spill_warning(Path("/spill"), 1599, shape)
+    assert warning is not None and "/spill has 1599 MiB free" in warning
+    assert "--spill-dir" in warning
 
 
 def test_local_shape_fits_the_machine(tmp_path):

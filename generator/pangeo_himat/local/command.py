@@ -22,7 +22,7 @@ from pangeo_himat.local.plan import (
     plan_local,
 )
 from pangeo_himat.local.ports import LOOPBACK, LocalPorts, check_ports
-from pangeo_himat.local.shape import plural
+from pangeo_himat.local.shape import low_spill_warning, plural
 from pangeo_himat.names import DASHBOARD_PORT, SCHEDULER_PORT
 
 JUPYTER_PORT = 8888
@@ -115,6 +115,9 @@ def local_command(
             argv,
             ports,
             plan.shape.worker_processes,
+            spill_check=lambda: low_spill_warning(
+                folders.spill, free_mib(folders.spill), plan.shape
+            ),
             on_ready=functools.partial(print_ready, plan),
             echo=echo_err,
         )

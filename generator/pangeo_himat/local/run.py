@@ -16,6 +16,7 @@ from pangeo_himat.local.stack import LocalStack, Member
 
 READY_TIMEOUT_S = 120
 POLL_S = 0.3
+SPILL_CHECK_S = 5.0
 
 Echo = Callable[[str], None]
 
@@ -83,14 +84,25 @@ def restart_message(member: Member, pause_s: float, ports: LocalPorts) -> str:
     return f"{died}; restarting it {when}, as a ReplicaSet would (its tasks are recomputed)."
 
 
-def supervise(stack: LocalStack, ports: LocalPorts, echo: Echo) -> None:
-    """Restart every process that dies, until Ctrl-C or SIGTERM."""
+def supervise(
+    stack: LocalStack, ports: LocalPorts, spill_check: Callable[[], str | None], echo: Echo
+) -> None:
+    """Restart every process that dies, and say once when the spill disk runs low, until
+    Ctrl-C or SIGTERM."""
+    warned = False
+    next_spill_check = 0.0
     while True:
         now = time.monotonic()
         for member in stack.exited():
             echo(restart_message(member, stack.schedule_restart(member, now), ports))
         for name in stack.restart_due(now):
             echo(f"himat local: {name} started again (pid {stack.pid(name)})")
+        if now >= next_spill_check:
+            next_spill_check = now + SPILL_CHECK_S
+            warning = spill_check()
+            if warning and not warned:
+                echo(warning)
+            warned = warning is not None
         time.sleep(POLL_S)
 
 
@@ -99,6 +111,7 @@ def run_stack(
     commands: dict[str, list[str]],
     ports: LocalPorts,
     worker_processes: int,
+    spill_check: Callable[[], str | None],
     on_ready: Callable[[float, float], None],
     echo: Echo,
 ) -> int:
@@ -115,7 +128,7 @@ def run_stack(
         jupyter_s = time.monotonic() - started
         wait_for_workers(ports.dashboard, worker_processes, deadline, stack)
         on_ready(jupyter_s, time.monotonic() - started)
-        supervise(stack, ports, echo)
+        supervise(stack, ports, spill_check, echo)
     except StopRequested:
         echo("stopping the local stack")
     except (OSError, RuntimeError) as error:  # TimeoutError is an OSError

@@ -71,3 +71,13 @@ def spill_problem(spill_dir: Path, free_mib: int, shape: LocalShape) -> Problem 
         f"{math.ceil(shape.spill_mib / 1024)} GiB ({SPILL_PER_MEMORY} x "
         f"{shape.pod_memory_mib} MiB each); choose a roomier --spill-dir or fewer --workers",
     )
+
+
+def low_spill_warning(spill_dir: Path, free_mib: int, shape: LocalShape) -> str | None:
+    """While running: warn when less than one pod's memory of disk is left to spill to."""
+    if free_mib >= max(shape.pod_memory_mib, 1024):
+        return None
+    return (
+        f"himat local: {spill_dir} has {free_mib} MiB free; a worker that cannot spill pauses "
+        "until there is room. Free disk there, or restart with --spill-dir on a roomier disk."
+    )
