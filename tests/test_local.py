@@ -39,6 +39,8 @@ def request(url: str, token: str | None = None, method: str = "GET") -> tuple[in
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, b""
+    except OSError:  # refused or reset: nothing answers on that port (yet)
+        return 0, b""
 
 
 def get(url: str, token: str | None = None) -> int:
@@ -146,12 +148,14 @@ def listening(process: psutil.Process) -> list[tuple[str, int]]:
 
 
 def kernel_process(process: subprocess.Popen, kernel_id: str) -> psutil.Process:
-    (match,) = [
+    """The kernel's own process (not a child it may have started)."""
+    matches = [
         child
         for child in psutil.Process(process.pid).children(recursive=True)
         if any(kernel_id in word for word in child.cmdline())
     ]
-    return match
+    (top,) = [m for m in matches if m.ppid() not in {other.pid for other in matches}]
+    return top
 
 
 def wait_for_scheduler_workers(stack: dict, count: int, timeout_s: float = 90) -> None:
@@ -322,6 +326,21 @@ def test_a_killed_scheduler_is_restarted_and_jupyter_and_its_kernels_keep_runnin
     messages = stack["stderr"].read_text()
     assert "scheduler exited with status -9; restarting it now on " + stack["address"] in messages
     assert "Jupyter and its kernels keep running" in messages
+
+
+def test_a_killed_jupyter_is_restarted_with_the_same_token(stack):
+    jupyter = child_with(stack["process"], "jupyterlab")
+    jupyter.kill()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if get(f"{stack['jupyter']}/api/status", stack["token"]) == 200:
+            break
+        time.sleep(0.3)
+    assert get(f"{stack['jupyter']}/api/status", stack["token"]) == 200
+    assert child_with(stack["process"], "jupyterlab").pid != jupyter.pid
+    assert "jupyter exited with status -9; restarting it now with the same token" in (
+        stack["stderr"].read_text()
+    )
 
 
 def test_port_in_use_is_named_not_a_traceback(stack, tmp_path):
