@@ -81,6 +81,8 @@ def restart_message(member: Member, pause_s: float, ports: LocalPorts) -> str:
         )
     if member.name == JUPYTER:
         return f"{died}; restarting it {when} with the same token (its kernels have ended)."
+    if member.process.returncode == 0:  # a Dask worker ends by itself when its scheduler goes
+        return f"{died} (its scheduler went away); restarting it {when}, as a ReplicaSet would."
     return f"{died}; restarting it {when}, as a ReplicaSet would (its tasks are recomputed)."
 
 
