@@ -26,10 +26,10 @@ WORKERS = 2
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
-def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
+def _start(settings: Path) -> tuple[subprocess.Popen[str], dict[str, float], str]:
     ports = [str(_free_port()) for _ in range(3)]
     process = subprocess.Popen(
         [
@@ -56,6 +56,7 @@ def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
     )
     ready: dict[str, float] = {}
     seen = []
+    assert process.stderr is not None
     for line in process.stderr:
         seen.append(line)
         if line.startswith("ready: "):
@@ -68,7 +69,7 @@ def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
     return process, ready, f"tcp://127.0.0.1:{ports[1]}"
 
 
-def _stop(process: subprocess.Popen) -> float:
+def _stop(process: subprocess.Popen[str]) -> float:
     """Seconds from SIGTERM until himat and every process it started have ended."""
     import psutil
 
@@ -95,7 +96,7 @@ def _throughput(address: str) -> float:
         return TASKS / (time.perf_counter() - start)
 
 
-def bench_local(settings: Path) -> dict:
+def bench_local(settings: Path) -> dict[str, float]:
     """Start-up medians and throughput of the local stack against LocalCluster."""
     from distributed import LocalCluster
 
