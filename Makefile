@@ -30,6 +30,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@ $(VENV)/.local $(VENV)/.base
 
 $(VENV)/.local: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "make local needs Python 3.11 or newer (the local extra's numpy and scipy): PYTHON=python3.11 make local" >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[local]'
 	@touch $@ $(VENV)/.base
@@ -76,8 +78,14 @@ fit: $(VENV)/.base ## what fits on the chosen machines (TYPES=1: list the instan
 cost: $(VENV)/.base ## USD per hour and month, running and hibernated
 	$(HIMAT) cost -f $(SETTINGS)
 
-local: $(VENV)/.local ## JupyterLab + Dask on 127.0.0.1 from the settings (WORKERS=N, PORT=P)
-	$(HIMAT) local -f $(SETTINGS) $(if $(WORKERS),--workers $(WORKERS),) $(if $(PORT),--port $(PORT),)
+# The options the port-in-use message names, as make variables.
+LOCAL_ARGS = $(if $(WORKERS),--workers $(WORKERS),) $(if $(PORT),--port $(PORT),) \
+  $(if $(SCHEDULER_PORT),--scheduler-port $(SCHEDULER_PORT),) \
+  $(if $(DASHBOARD_PORT),--dashboard-port $(DASHBOARD_PORT),) \
+  $(if $(SPILL_DIR),--spill-dir $(SPILL_DIR),)
+
+local: $(VENV)/.local ## JupyterLab + Dask on 127.0.0.1 (WORKERS=N PORT= SCHEDULER_PORT= DASHBOARD_PORT= SPILL_DIR=)
+	$(HIMAT) local -f $(SETTINGS) $(strip $(LOCAL_ARGS))
 
 image: ## IMAGE=registry/name:tag: build docker/ and push it
 	@test -n "$(IMAGE)" || { echo "usage: make image IMAGE=registry/name:tag" >&2; exit 2; }

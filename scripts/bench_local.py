@@ -1,12 +1,15 @@
-"""Local mode figures for `make bench`: start-up time and task throughput.
+"""Local mode figures for `make bench`: start-up, stop time and task throughput.
 
 Start-up: seconds from launching `himat local` to Jupyter answering and to every worker
-connected (median of 3 runs). Throughput: tasks per second on a graph of many tiny tasks, on
-the local stack and on a plain distributed.LocalCluster of the same worker shape, side by side.
+connected (median of 3 runs). Stop: seconds from SIGTERM (what Ctrl-C sends) to `himat local`
+having ended with every process it started (median of 3 runs). Throughput: tasks per second
+on a graph of many tiny tasks, on the local stack and on a plain distributed.LocalCluster of
+the same worker shape, side by side.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import statistics
@@ -23,10 +26,10 @@ WORKERS = 2
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
-def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
+def _start(settings: Path) -> tuple[subprocess.Popen[str], dict[str, float], str]:
     ports = [str(_free_port()) for _ in range(3)]
     process = subprocess.Popen(
         [
@@ -51,21 +54,35 @@ def _start(settings: Path) -> tuple[subprocess.Popen, dict[str, float], str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    ready = {}
+    ready: dict[str, float] = {}
+    seen = []
+    assert process.stderr is not None
     for line in process.stderr:
+        seen.append(line)
         if line.startswith("ready: "):
             # "ready: jupyter 3.4 s, workers 3.9 s; ..."
             words = line.replace(",", "").replace(";", "").split()
             ready = {"jupyter": float(words[2]), "workers": float(words[5])}
             break
     if not ready:
-        raise RuntimeError("himat local did not start")
+        raise RuntimeError("himat local did not start:\n" + "".join(seen))
     return process, ready, f"tcp://127.0.0.1:{ports[1]}"
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[str]) -> float:
+    """Seconds from SIGTERM until himat and every process it started have ended."""
+    import psutil
+
+    from pangeo_himat.local.stack import wait_ended
+
+    tree = psutil.Process(process.pid).children(recursive=True)
+    started = time.perf_counter()
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
+    left = wait_ended(tree, 60)
+    if left:
+        raise RuntimeError(f"processes left after stopping: {[p.pid for p in left]}")
+    return time.perf_counter() - started
 
 
 def _throughput(address: str) -> float:
@@ -79,14 +96,14 @@ def _throughput(address: str) -> float:
         return TASKS / (time.perf_counter() - start)
 
 
-def bench_local(settings: Path) -> dict:
+def bench_local(settings: Path) -> dict[str, float]:
     """Start-up medians and throughput of the local stack against LocalCluster."""
     from distributed import LocalCluster
 
     from pangeo_himat.loader import load_settings
     from pangeo_himat.local import local_shape
 
-    jupyter, workers, ours = [], [], []
+    jupyter, workers, ours, stops = [], [], [], []
     for _ in range(RUNS):
         process, ready, address = _start(settings)
         try:
@@ -94,7 +111,7 @@ def bench_local(settings: Path) -> dict:
             workers.append(ready["workers"])
             ours.append(_throughput(address))
         finally:
-            _stop(process)
+            stops.append(_stop(process))
     shape = local_shape(load_settings(settings), 1, 1, WORKERS)
     plain = []
     for _ in range(RUNS):
@@ -104,11 +121,13 @@ def bench_local(settings: Path) -> dict:
             memory_limit=f"{shape.memory_limit_mib}MiB",
             processes=True,
             dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # its workers' shutdown noise is not a figure
         ) as cluster:
             plain.append(_throughput(cluster.scheduler_address))
     figures = {
         "jupyter_ready_s": statistics.median(jupyter),
         "workers_ready_s": statistics.median(workers),
+        "stop_s": statistics.median(stops),
         "tasks_per_s_local": statistics.median(ours),
         "tasks_per_s_localcluster": statistics.median(plain),
     }
@@ -116,6 +135,7 @@ def bench_local(settings: Path) -> dict:
     print(f"himat local, {WORKERS} worker pods, median of {RUNS} runs:")
     print(f"  Jupyter ready after     {figures['jupyter_ready_s']:.1f} s (target < 10 s)")
     print(f"  all workers after       {figures['workers_ready_s']:.1f} s (target < 10 s)")
+    print(f"  stopped (SIGTERM) in    {figures['stop_s']:.1f} s (target < 3 s)")
     print(
         f"  {TASKS} tiny tasks:  himat local {figures['tasks_per_s_local']:.0f} tasks/s, "
         f"LocalCluster {figures['tasks_per_s_localcluster']:.0f} tasks/s, ratio "

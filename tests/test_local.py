@@ -1,4 +1,4 @@
-"""`himat local` with real processes: a Dask scheduler, workers and JupyterLab on 127.0.0.1."""
+"""`himat local` with real processes: a Dask scheduler, worker pods and JupyterLab on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import psutil
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from conftest import ROOT, write_settings
 from pangeo_himat.loader import load_settings
 from pangeo_himat.local import local_shape
+from pangeo_himat.local.shape import LocalShape, low_spill_warning, spill_problem
 
 pytestmark = pytest.mark.timeout(300)
 WORKERS = 2
@@ -29,77 +31,155 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def get(url: str, token: str | None = None) -> int:
-    request = urllib.request.Request(url)
-    if token:
-        request.add_header("Authorization", f"token {token}")
+def request(url: str, token: str | None = None, method: str = "GET") -> tuple[int, bytes]:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    req = urllib.request.Request(url, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status
+        with urllib.request.urlopen(req, timeout=20) as response:
+            return response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code
+        return error.code, b""
+    except OSError:  # refused or reset: nothing answers on that port (yet)
+        return 0, b""
+
+
+def get(url: str, token: str | None = None) -> int:
+    return request(url, token)[0]
+
+
+def start_himat(folder: Path, pods: int, *extra: str) -> tuple[subprocess.Popen, dict]:
+    """`himat local` as a user starts it; returns the process and what it printed."""
+    ports = {"jupyter": free_port(), "scheduler": free_port(), "dashboard": free_port()}
+    log = folder / "himat-stderr.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pangeo_himat", "local", "--workers", str(pods)]
+        + ["--port", str(ports["jupyter"]), "--scheduler-port", str(ports["scheduler"])]
+        + ["--dashboard-port", str(ports["dashboard"]), *extra],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
+    printed = {}
+    deadline = time.monotonic() + 180
+    while len(printed) < 3 and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        key, _, value = line.partition(": ")
+        if key in ("jupyter_url", "dask_url", "scheduler"):
+            printed[key] = value.strip()
+    if len(printed) < 3:
+        stop_cleanly(process)
+        pytest.fail(f"himat local did not become ready: {log.read_text()}")
+    return process, {
+        **printed,
+        "ports": ports,
+        "token": printed["jupyter_url"].split("token=")[1],
+        "folder": folder,
+        "stderr": log,
+        "address": f"tcp://127.0.0.1:{ports['scheduler']}",
+        "jupyter": f"http://127.0.0.1:{ports['jupyter']}",
+    }
 
 
 def stop_cleanly(process: subprocess.Popen) -> None:
     """SIGTERM, as a user's Ctrl-C would; kill whatever is left so no test leaks processes."""
-    children = psutil.Process(process.pid).children(recursive=True)
+    with_children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
     finally:
-        for child in psutil.wait_procs(children, timeout=10)[1]:
+        for child in psutil.wait_procs(with_children, timeout=10)[1]:
             child.kill()
+
+
+def still_running(processes: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    """Those still running after `timeout_s`. A zombie has ended: only its entry waits for
+    the reaper (an orphan's is pid 1, which may reap late)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        running = []
+        for process in processes:
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    running.append(process)
+            except psutil.NoSuchProcess:
+                continue
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.05)
+
+
+def child_with(process: subprocess.Popen, *words: str) -> psutil.Process:
+    """The one descendant of himat whose command line holds every word."""
+    (match,) = [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if all(word in child.cmdline() for word in words)
+    ]
+    return match
+
+
+def start_kernel(stack: dict) -> str:
+    """A kernel as a notebook would start it; returns once its five ZMQ ports listen."""
+    status, body = request(f"{stack['jupyter']}/api/kernels", stack["token"], method="POST")
+    assert status == 201
+    kernel = json.loads(body)["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            process = kernel_process(stack["process"], kernel)
+            if len(listening(process)) >= 5:  # shell, iopub, stdin, control, heartbeat
+                return kernel
+        except (ValueError, psutil.Error):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"kernel {kernel} did not listen within 60 s")
+
+
+def listening(process: psutil.Process) -> list[tuple[str, int]]:
+    """Every address the process listens on (TCP) or receives on (unconnected UDP)."""
+    return [
+        (c.laddr.ip, c.laddr.port)
+        for c in process.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN or (c.type == socket.SOCK_DGRAM and not c.raddr)
+    ]
+
+
+def kernel_process(process: subprocess.Popen, kernel_id: str) -> psutil.Process:
+    """The kernel's own process (not a child it may have started)."""
+    matches = [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if any(kernel_id in word for word in child.cmdline())
+    ]
+    (top,) = [m for m in matches if m.ppid() not in {other.pid for other in matches}]
+    return top
+
+
+def wait_for_scheduler_workers(stack: dict, count: int, timeout_s: float = 90) -> None:
+    """Until the scheduler behind the dashboard port counts `count` workers."""
+    url = f"http://127.0.0.1:{stack['ports']['dashboard']}/json/counts.json"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if json.load(response)["workers"] == count:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the scheduler did not count {count} workers within {timeout_s} s")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """One local stack for the module, started as a user would: `himat local`."""
     folder = tmp_path_factory.mktemp("local")
-    settings = write_settings(folder, {"workers.memory": "1000Mi", "workers.threads": 2})
-    ports = {"jupyter": free_port(), "scheduler": free_port(), "dashboard": free_port()}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pangeo_himat",
-            "local",
-            "-f",
-            str(settings),
-            "--workers",
-            str(WORKERS),
-            "--port",
-            str(ports["jupyter"]),
-            "--scheduler-port",
-            str(ports["scheduler"]),
-            "--dashboard-port",
-            str(ports["dashboard"]),
-        ],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    urls = {}
-    deadline = time.monotonic() + 180
-    while len(urls) < 3 and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        key, _, value = line.partition(": ")
-        if key in ("jupyter_url", "dask_url", "scheduler"):
-            urls[key] = value.strip()
-    if len(urls) < 3:
-        stop_cleanly(process)
-        pytest.fail(f"himat local did not become ready: {process.stderr.read()}")
-    token = urls["jupyter_url"].split("token=")[1]
-    yield {
-        **urls,
-        "process": process,
-        "ports": ports,
-        "token": token,
-        "folder": folder,
-        "scheduler": f"tcp://127.0.0.1:{ports['scheduler']}",
-    }
+    write_settings(folder, {"workers.memory": "1000Mi", "workers.threads": 2})
+    process, printed = start_himat(folder, WORKERS, "-f", "settings.yaml")
+    yield {**printed, "process": process}
     if process.poll() is None:  # a run that skipped the SIGTERM test
         stop_cleanly(process)
 
@@ -107,22 +187,43 @@ def stack(tmp_path_factory):
 def test_prints_urls_bound_to_loopback(stack):
     assert stack["jupyter_url"].startswith(f"http://127.0.0.1:{stack['ports']['jupyter']}/lab?")
     assert stack["dask_url"] == f"http://127.0.0.1:{stack['ports']['dashboard']}/status"
+    assert stack["scheduler"].endswith(f"({WORKERS} workers x 2 threads, 840 MiB each)")
     assert (stack["folder"] / "notebooks").is_dir()
 
 
+def test_says_where_workers_spill_and_how_to_move_it(stack):
+    (line,) = [x for x in stack["stderr"].read_text().splitlines() if x.startswith("spill: ")]
+    assert "change it with --spill-dir" in line
+    assert "may spill up to 3.9 GiB" in line  # 2 pods x 2 x 1000 MiB, the cluster's rule
+
+
 def test_jupyter_requires_the_token(stack):
-    base = f"http://127.0.0.1:{stack['ports']['jupyter']}/api/status"
+    base = f"{stack['jupyter']}/api/status"
     assert get(base, stack["token"]) == 200
     assert get(base) in (401, 403)
     assert get(base, "not-the-token") in (401, 403)
 
 
+def test_every_listener_of_every_started_process_is_on_loopback(stack):
+    kernel = start_kernel(stack)  # kernels open ZMQ ports of their own
+    kernel_pid = kernel_process(stack["process"], kernel).pid
+    listeners = {}
+    for process in psutil.Process(stack["process"].pid).children(recursive=True):
+        if listening(process):
+            listeners[process.pid] = listening(process)
+    # scheduler, each pod's CLI (nanny), each worker process, Jupyter and the kernel listen
+    assert len(listeners) >= 3 + 2 * WORKERS and kernel_pid in listeners
+    elsewhere = {pid: x for pid, x in listeners.items() if any(ip != "127.0.0.1" for ip, _ in x)}
+    assert elsewhere == {}
+    request(f"{stack['jupyter']}/api/kernels/{kernel}", stack["token"], method="DELETE")
+
+
 def test_workers_have_the_settings_shape(stack):
     from distributed import Client
 
-    with Client(stack["scheduler"], timeout=30) as client:
+    with Client(stack["address"], timeout=30) as client:
         workers = client.scheduler_info(n_workers=-1)["workers"].values()
-        assert len(workers) == WORKERS
+        assert sorted(w["name"] for w in workers) == ["worker-0", "worker-1"]
         for worker in workers:
             assert worker["nthreads"] == 2
             # 1000Mi pods keep the 178 MiB worker reserve outside Dask: 822 MiB per process
@@ -134,34 +235,51 @@ def test_a_computation_gives_the_right_answer(stack):
     import dask.array as dsa
     from distributed import Client
 
-    with Client(stack["scheduler"], timeout=30):
+    with Client(stack["address"], timeout=30):
         total = dsa.arange(1_000_000, chunks=10_000).sum().compute()
     assert total == 999_999 * 1_000_000 // 2
 
 
 def test_dashboard_answers_directly_and_through_jupyter(stack):
     assert get(stack["dask_url"]) == 200
-    proxied = (
-        f"http://127.0.0.1:{stack['ports']['jupyter']}/proxy/{stack['ports']['dashboard']}/status"
-    )
+    proxied = f"{stack['jupyter']}/proxy/{stack['ports']['dashboard']}/status"
     assert get(proxied, stack["token"]) == 200
 
 
 def test_dask_labextension_points_at_the_dashboard(stack):
-    url = f"http://127.0.0.1:{stack['ports']['jupyter']}/lab/api/settings/dask-labextension:plugin"
-    request = urllib.request.Request(url, headers={"Authorization": f"token {stack['token']}"})
-    with urllib.request.urlopen(request, timeout=20) as response:
-        settings = json.load(response)
+    url = f"{stack['jupyter']}/lab/api/settings/dask-labextension:plugin"
+    status, body = request(url, stack["token"])
+    assert status == 200
     dashboard = f"http://127.0.0.1:{stack['ports']['dashboard']}"
     # overrides.json becomes the setting's default
-    assert settings["schema"]["properties"]["defaultURL"]["default"] == dashboard
+    assert json.loads(body)["schema"]["properties"]["defaultURL"]["default"] == dashboard
 
 
-def test_killing_a_worker_mid_computation_does_not_change_the_result(stack):
+def test_example_notebook_plots_and_writes_zarr_against_the_stack(stack, monkeypatch, tmp_path):
+    import nbclient
+    import nbformat
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", stack["address"])
+    monkeypatch.delenv("HIMAT_SCRATCH_BUCKET", raising=False)
+    notebook = nbformat.read(ROOT / "notebooks" / "example.ipynb", as_version=4)
+    nbclient.NotebookClient(
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    text = "".join(output.get("text", "") for output in outputs)
+    assert f"with {WORKERS} workers" in text
+    assert "checked: 24 yearly means match" in text
+    assert any("image/png" in output.get("data", {}) for output in outputs)  # the figure
+    assert "wrote and read back dh.zarr: {'year': 24, 'y': 600, 'x': 600}" in text
+    assert (tmp_path / "dh.zarr" / "zarr.json").is_file()
+    assert "skipped: HIMAT_SCRATCH_BUCKET is not set" in text
+
+
+def test_killing_a_worker_process_mid_computation_does_not_change_the_result(stack):
     import dask.array as dsa
     from distributed import Client
 
-    with Client(stack["scheduler"], timeout=30) as client:
+    with Client(stack["address"], timeout=30) as client:
         pids = client.run(os.getpid)
         array = dsa.random.RandomState(0).random((4000, 4000), chunks=(250, 250))
         future = client.compute((array * 2).sum())
@@ -173,58 +291,133 @@ def test_killing_a_worker_mid_computation_does_not_change_the_result(stack):
         client.wait_for_workers(WORKERS, timeout=60)  # the nanny restarted it
 
 
-def test_example_notebook_runs_headless_against_the_stack(stack, monkeypatch):
-    import nbclient
-    import nbformat
+def test_a_killed_worker_pod_is_restarted_and_the_result_still_computed(stack):
+    import dask.array as dsa
+    from distributed import Client
 
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", stack["scheduler"])
-    monkeypatch.delenv("HIMAT_SCRATCH_BUCKET", raising=False)
-    notebook = nbformat.read(ROOT / "notebooks" / "example.ipynb", as_version=4)
-    nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3").execute()
-    outputs = "".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
+    pod = child_with(stack["process"], "--name", "worker-0")
+    with Client(stack["address"], timeout=30) as client:
+        array = dsa.random.RandomState(1).random((4000, 4000), chunks=(250, 250))
+        future = client.compute((array + 1).sum())
+        time.sleep(0.5)
+        pod.kill()  # the pod's `dask worker` parent; its worker process follows it
+        result = future.result(timeout=120)
+        assert result == pytest.approx(float((array + 1).sum().compute(scheduler="threads")))
+        client.wait_for_workers(WORKERS, timeout=60)
+    restarted = child_with(stack["process"], "--name", "worker-0")
+    assert restarted.pid != pod.pid
+    assert "worker-0 exited with status -9; restarting it" in stack["stderr"].read_text()
+
+
+def test_a_killed_scheduler_is_restarted_and_jupyter_and_its_kernels_keep_running(stack):
+    from distributed import Client
+
+    jupyter = child_with(stack["process"], "jupyterlab")
+    kernel = start_kernel(stack)
+    kernel_pid = kernel_process(stack["process"], kernel).pid
+    child_with(stack["process"], "distributed.cli.dask_scheduler").kill()
+    time.sleep(1)
+    wait_for_scheduler_workers(stack, WORKERS)  # a new scheduler; the worker pods came back
+    with Client(stack["address"], timeout=30) as client:
+        assert client.submit(sum, [1, 2, 3]).result(timeout=60) == 6
+    assert child_with(stack["process"], "jupyterlab").pid == jupyter.pid
+    assert kernel_process(stack["process"], kernel).pid == kernel_pid
+    assert get(f"{stack['jupyter']}/api/kernels/{kernel}", stack["token"]) == 200
+    messages = stack["stderr"].read_text()
+    assert "scheduler exited with status -9; restarting it now on " + stack["address"] in messages
+    assert "Jupyter and its kernels keep running" in messages
+
+
+def test_a_killed_jupyter_is_restarted_with_the_same_token(stack):
+    jupyter = child_with(stack["process"], "jupyterlab")
+    jupyter.kill()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if get(f"{stack['jupyter']}/api/status", stack["token"]) == 200:
+            break
+        time.sleep(0.3)
+    assert get(f"{stack['jupyter']}/api/status", stack["token"]) == 200
+    assert child_with(stack["process"], "jupyterlab").pid != jupyter.pid
+    assert "jupyter exited with status -9; restarting it now with the same token" in (
+        stack["stderr"].read_text()
     )
-    assert f"with {WORKERS} workers" in outputs
-    assert "checked: 24 yearly means match" in outputs
-    assert "skipped: HIMAT_SCRATCH_BUCKET is not set" in outputs
 
 
 def test_port_in_use_is_named_not_a_traceback(stack, tmp_path):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pangeo_himat",
-            "local",
-            "--port",
-            str(stack["ports"]["jupyter"]),
-            "--scheduler-port",
-            str(free_port()),
-            "--dashboard-port",
-            str(free_port()),
-        ],
+        [sys.executable, "-m", "pangeo_himat", "local", "--port", str(stack["ports"]["jupyter"])]
+        + ["--scheduler-port", str(free_port()), "--dashboard-port", str(free_port())],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
-    assert f"port {stack['ports']['jupyter']} is in use" in result.stderr
+    port = stack["ports"]["jupyter"]
+    assert f"port {port} is in use; choose another with --port (make local PORT=N)" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
 def test_sigterm_stops_every_started_process(stack):
     process = stack["process"]
     tree = psutil.Process(process.pid).children(recursive=True)
-    assert len(tree) >= 3 + WORKERS  # scheduler, worker CLI + its processes, jupyter
+    assert len(tree) >= 3 + 2 * WORKERS  # scheduler, each pod and its process, jupyter
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
-    gone, alive = psutil.wait_procs(tree, timeout=10)
-    assert alive == [], [p.pid for p in alive]
+    assert still_running(tree, timeout_s=10) == []
     assert (stack["folder"] / "notebooks").is_dir()  # notebooks are never removed
+
+
+def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
+    process, printed = start_himat(tmp_path, 1)
+    assert "(1 worker x 1 thread, " in printed["scheduler"]  # singular where it is one
+    start_kernel({**printed, "process": process})
+    children = psutil.Process(process.pid).children(recursive=True)
+    # the scheduler, the pod and its nanny-spawned worker, Jupyter and its kernel
+    assert len(children) >= 5
+    process.kill()  # SIGKILL: himat gets no chance to clean up
+    process.wait(timeout=30)
+    alive = still_running(children, timeout_s=2)
+    names = [" ".join(p.cmdline()[:4]) for p in alive]
+    for child in alive:
+        child.kill()
+    assert names == []
+
+
+def test_a_spill_dir_without_room_is_refused_before_anything_starts(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pangeo_himat", "local", "--workers", "100000"]
+        + ["--spill-dir", str(tmp_path / "spill")]
+        + ["--port", str(free_port()), "--scheduler-port", str(free_port())]
+        + ["--dashboard-port", str(free_port())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith(f"{tmp_path / 'spill'}: ")
+    assert "100000 worker pods may spill" in line and "--spill-dir" in line
+    assert not (tmp_path / "spill").exists() and not (tmp_path / "notebooks").exists()
+
+
+def test_spill_room_follows_the_clusters_rule():
+    shape = LocalShape(pods=3, processes=1, threads=1, pod_memory_mib=1024)
+    assert shape.spill_mib == 6 * 1024  # each pod may spill twice its memory
+    assert spill_problem(Path("/spill"), 6 * 1024, shape) is None
+    problem = spill_problem(Path("/spill"), 6 * 1024 - 1, shape)
+    assert problem is not None and "3 worker pods may spill 6 GiB" in str(problem)
+
+
+def test_a_spill_disk_running_low_is_said_while_running():
+    shape = LocalShape(pods=2, processes=1, threads=1, pod_memory_mib=1600)
+    assert low_spill_warning(Path("/spill"), 1600, shape) is None
+    warning = low_spill_warning(Path("/spill"), 1599, shape)
+    assert warning is not None and "/spill has 1599 MiB free" in warning
+    assert "--spill-dir" in warning
 
 
 def test_local_shape_fits_the_machine(tmp_path):
@@ -241,34 +434,22 @@ def test_local_shape_fits_the_machine(tmp_path):
     assert (shape.pods, shape.pod_memory_mib) == (4, 2048)
 
 
-def test_killing_himat_itself_leaves_no_orphans(tmp_path):
-    ports = [str(free_port()) for _ in range(3)]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pangeo_himat",
-            "local",
-            "--workers",
-            "1",
-            "--port",
-            ports[0],
-            "--scheduler-port",
-            ports[1],
-            "--dashboard-port",
-            ports[2],
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+def test_make_local_passes_the_ports_the_error_suggests():
+    from pangeo_himat.local.ports import MAKE_VARIABLES
+
+    assert set(MAKE_VARIABLES.values()) == {"PORT", "SCHEDULER_PORT", "DASHBOARD_PORT"}
+    result = subprocess.run(
+        ["make", "-n", "local", "PORT=9001", "SCHEDULER_PORT=9002", "DASHBOARD_PORT=9003"],
+        cwd=ROOT,
+        capture_output=True,
         text=True,
+        timeout=60,
     )
-    assert process.stdout.readline().startswith("jupyter_url: ")
-    children = psutil.Process(process.pid).children(recursive=True)
-    assert children
-    process.kill()  # SIGKILL: himat gets no chance to clean up
-    process.wait(timeout=30)
-    gone, alive = psutil.wait_procs(children, timeout=30)
-    for child in alive:
-        child.kill()
-    assert alive == []
+    (line,) = [x for x in result.stdout.splitlines() if " local " in x and "himat" in x]
+    assert "--port 9001 --scheduler-port 9002 --dashboard-port 9003" in line
+
+
+def test_a_process_that_keeps_dying_is_restarted_after_a_growing_pause():
+    from pangeo_himat.local.stack import backoff_s
+
+    assert [backoff_s(n) for n in range(8)] == [0, 1, 2, 4, 8, 16, 30, 30]

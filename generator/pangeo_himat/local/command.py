@@ -1,0 +1,126 @@
+"""`himat local`: the click command; the work is done by the modules beside it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from pangeo_himat.local.argv import commands
+from pangeo_himat.local.plan import (
+    Folders,
+    LocalPlan,
+    check_local_extra,
+    free_mib,
+    make_folders,
+    plan_local,
+)
+from pangeo_himat.local.ports import LOOPBACK, LocalPorts, check_ports
+from pangeo_himat.local.shape import low_spill_warning, plural
+from pangeo_himat.names import DASHBOARD_PORT, SCHEDULER_PORT
+from pangeo_himat.options import read_settings, reports_input_errors, settings_option
+
+JUPYTER_PORT = 8888
+
+
+def print_ready(plan: LocalPlan, jupyter_s: float, workers_s: float) -> None:
+    shape = plan.shape
+    click.echo(f"jupyter_url: http://{LOOPBACK}:{plan.ports.jupyter}/lab?token={plan.token}")
+    click.echo(f"dask_url: http://{LOOPBACK}:{plan.ports.dashboard}/status")
+    click.echo(
+        f"scheduler: {plan.ports.scheduler_address} ({plural(shape.worker_processes, 'worker')}"
+        f" x {plural(shape.threads, 'thread')}, {shape.memory_limit_mib} MiB each)"
+    )
+    click.echo(
+        f"ready: jupyter {jupyter_s:.1f} s, workers {workers_s:.1f} s; "
+        f"notebooks in {plan.notebooks}; Ctrl-C stops everything",
+        err=True,
+    )
+    sys.stdout.flush()
+
+
+def spill_note(plan: LocalPlan, folders: Folders) -> str:
+    return (
+        f"spill: {folders.spill} ({free_mib(folders.spill) / 1024:.0f} GiB free; the workers may "
+        f"spill up to {plan.shape.spill_mib / 1024:.1f} GiB); change it with --spill-dir"
+    )
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command("local")
+@settings_option
+@click.option(
+    "--workers",
+    "pods",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker pods to run (default: as many as this machine holds).",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=JUPYTER_PORT, help="JupyterLab port."
+)
+@click.option("--scheduler-port", type=click.IntRange(1, 65535), default=SCHEDULER_PORT)
+@click.option("--dashboard-port", type=click.IntRange(1, 65535), default=DASHBOARD_PORT)
+@click.option(
+    "--notebook-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("notebooks"),
+    help="Where notebooks live (created, never emptied).",
+)
+@click.option(
+    "--spill-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where workers spill memory to disk (default: a temporary folder, removed on exit).",
+)
+@reports_input_errors
+def local_command(
+    settings_path: Path | None,
+    pods: int | None,
+    port: int,
+    scheduler_port: int,
+    dashboard_port: int,
+    notebook_dir: Path,
+    spill_dir: Path | None,
+) -> None:
+    """JupyterLab + Dask on 127.0.0.1, shaped by the settings; Ctrl-C stops everything."""
+    check_local_extra()
+    # The local extra's modules, importable now that they are known to be installed.
+    import psutil
+
+    from pangeo_himat.local.run import run_stack
+    from pangeo_himat.local.stack import LocalStack
+
+    settings = read_settings(settings_path)
+    ports = LocalPorts(jupyter=port, scheduler=scheduler_port, dashboard=dashboard_port)
+    check_ports(ports)
+    machine = (os.cpu_count() or 1, psutil.virtual_memory().total // 2**20)
+    token = secrets.token_hex(24)
+    plan = plan_local(settings, ports, pods, machine, notebook_dir, spill_dir, token)
+    folders = make_folders(plan)
+    echo_err(spill_note(plan, folders))
+    stack = LocalStack(folders.state, plan.env(), plan.notebooks)
+    argv = commands(plan.shape, ports, folders.spill, plan.notebooks, folders.lab_settings)
+    try:
+        status = run_stack(
+            stack,
+            argv,
+            ports,
+            plan.shape.worker_processes,
+            spill_check=lambda: low_spill_warning(
+                folders.spill, free_mib(folders.spill), plan.shape
+            ),
+            on_ready=functools.partial(print_ready, plan),
+            echo=echo_err,
+        )
+    finally:
+        shutil.rmtree(folders.state, ignore_errors=True)
+    sys.exit(status)
