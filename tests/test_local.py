@@ -187,7 +187,7 @@ def stack(tmp_path_factory):
 def test_prints_urls_bound_to_loopback(stack):
     assert stack["jupyter_url"].startswith(f"http://127.0.0.1:{stack['ports']['jupyter']}/lab?")
     assert stack["dask_url"] == f"http://127.0.0.1:{stack['ports']['dashboard']}/status"
-    assert stack["scheduler"].endswith(f"({WORKERS} workers x 2 threads, 840 MiB each)")
+    assert stack["scheduler"].endswith(f"({WORKERS} workers x 2 threads, 822 MiB each)")
     assert (stack["folder"] / "notebooks").is_dir()
 
 

@@ -83,7 +83,7 @@ def load_calendar() -> Calendar:
 
 def today() -> datetime.date:
     """The day in UTC, the calendar's time zone."""
-    return datetime.datetime.now(datetime.timezone.utc).date()
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 def in_extended_support(version: str, day: datetime.date) -> bool:
