@@ -83,7 +83,7 @@ def _service(jupyter: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_values(settings: Settings, fit: FitReport) -> dict:
+def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Helm values for these settings; every selector matches a ClusterConfig label."""
     repository, tag, digest = split_image(settings["image"])
     workers = settings["workers"]
