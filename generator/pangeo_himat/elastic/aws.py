@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .kube import KubeAPI, WorkerBackend, sleep_record
+
 CLUSTER_NAME_TAG = "alpha.eksctl.io/cluster-name"
 NODEGROUP_NAME_TAG = "alpha.eksctl.io/nodegroup-name"
 
@@ -64,3 +66,19 @@ def hibernate_nodegroups(groups: Nodegroups, endpoint_url: str | None = None) ->
     )
     steps.append(f"stable nodegroup {groups.stable_nodegroup} to 0")
     return steps
+
+
+def hibernate_cluster(
+    api: KubeAPI,
+    workers: WorkerBackend,
+    groups: Nodegroups,
+    configmap: str,
+    reason: str,
+    now_s: float,
+    endpoint_url: str | None = None,
+) -> list[str]:
+    """Record why in the ConfigMap, workers to 0, then the spot and stable groups to 0."""
+    api.put_configmap(configmap, sleep_record(reason, now_s))
+    steps = [f"recorded in ConfigMap {configmap}"]
+    steps += workers.scale(0, ())
+    return steps + hibernate_nodegroups(groups, endpoint_url)

@@ -80,6 +80,7 @@ class State:
     desired_window: tuple[int, ...] = ()
     last_change_s: float | None = None
     quiet_since_s: float | None = None
+    started: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,13 @@ def clamp(value: int, low: int, high: int) -> int:
 
 def observe_quiet(state: State, sample: SchedulerSample, now_s: float) -> State:
     """Start, keep or reset the idle timer; the first quiet sample may use check_idle's time."""
+    first, state = not state.started, replace(state, started=True)
     if not sample.quiet:
         return replace(state, quiet_since_s=None)
     if state.quiet_since_s is not None:
         return state
     since = now_s
-    if sample.idle_since_s is not None and state.last_change_s is None:
+    if first and sample.idle_since_s is not None:
         # A restarted controller keeps the scheduler's own idle time rather than starting over.
         since = min(now_s, sample.idle_since_s)
     return replace(state, quiet_since_s=since)
