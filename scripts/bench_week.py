@@ -228,11 +228,12 @@ def main(argv: list[str] | None = None) -> None:
     busy_h = sum(1 for m in trace if m.processing) / 60
     print(f"research week ({args.trace.name}: {busy_h:.1f} h of computation), USD upper bounds")
     width = max(len(name) for name in rows)
-    print(f"{'layout':<{width}}  {'USD/week':>9}  {'worker-h':>9}  {'idle w-h':>9}  {'asleep h':>8}")
+    head = ("USD/week", "worker-h", "idle w-h", "asleep h")
+    print(f"{'layout':<{width}}  " + "  ".join(f"{h:>9}" for h in head))
     for name, r in rows.items():
         print(
             f"{name:<{width}}  {r.usd:>9.2f}  {r.worker_hours:>9.1f}  "
-            f"{r.idle_worker_hours:>9.1f}  {r.asleep_hours:>8.1f}"
+            f"{r.idle_worker_hours:>9.1f}  {r.asleep_hours:>9.1f}"
         )
 
 
