@@ -67,7 +67,7 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     log: list[dict[str, object]] = []
     controller = Controller(CONFIG, api, backend, log=log.append)
     try:
-        with Client(address, timeout=60) as client:
+        with Client(address, timeout=60) as client:  # type: ignore[no-untyped-call]
             yield {"client": client, "controller": controller, "backend": backend, "log": log}
     finally:
         backend.close()

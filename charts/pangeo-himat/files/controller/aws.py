@@ -30,7 +30,7 @@ class Nodegroups:
 
 
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
-    import botocore.session  # the image has it through s3fs; nothing else here needs it
+    import botocore.session  # type: ignore[import-untyped]  # in the image through s3fs
 
     session = botocore.session.get_session()
     return session.create_client(service, region_name=region, endpoint_url=endpoint_url)
