@@ -104,7 +104,8 @@ class JupyterAPI:
     def sample(self) -> JupyterSample:
         status = self._get("/api/status")
         kernels = self._get("/api/kernels")
-        busy = sum(1 for k in kernels if k.get("execution_state") in ("busy", "starting"))
+        # Only "busy": a kernel nobody connects to can stay "starting" for good.
+        busy = sum(1 for k in kernels if k.get("execution_state") == "busy")
         last_activity_s = parse_iso_s(status["last_activity"])
         return JupyterSample(last_activity_s=last_activity_s, busy_kernels=busy)
 
