@@ -159,10 +159,11 @@ class RecordingScheduler:
     """Stands in for the scheduler's retire_workers route; logs into the cluster's events."""
 
     cluster: FakeCluster
+    refuses: tuple[str, ...] = ()
 
     def retire(self, addresses: list[str]) -> list[str]:
         self.cluster.events.append(f"retire {addresses}")
-        return addresses
+        return [a for a in addresses if a not in self.refuses]
 
 
 def worker_of(pod_number: int, managed_bytes: int) -> WorkerInfo:
@@ -183,6 +184,19 @@ def test_scale_down_retires_then_marks_the_pods_then_lowers_the_replicas(
     assert "-1000" in cluster.events[1]
     # The newest pod would go without the annotation; the retired one goes instead.
     assert cluster.events[-1] == f"deleted {DEPLOYMENT}-002"
+    assert sorted(cluster.pods) == [f"{DEPLOYMENT}-{n:03d}" for n in (1, 3, 4)]
+
+
+def test_a_worker_the_scheduler_did_not_retire_keeps_its_pod(
+    fake: tuple[FakeCluster, KubeAPI],
+) -> None:
+    cluster, api = fake
+    cluster.replicas = 4
+    cluster.reconcile()
+    scheduler = RecordingScheduler(cluster, refuses=("tcp://10.0.0.1:40000",))
+    backend = KubernetesBackend(api, scheduler, DEPLOYMENT, SELECTOR)
+    backend.scale(2, (worker_of(1, 0), worker_of(2, 0)))
+    assert cluster.replicas == 3
     assert sorted(cluster.pods) == [f"{DEPLOYMENT}-{n:03d}" for n in (1, 3, 4)]
 
 

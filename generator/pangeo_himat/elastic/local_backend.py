@@ -73,7 +73,8 @@ class LocalWorkers:
             steps.append(f"retired {len(retired)} worker(s)")
             for worker in retire:
                 name = worker.name
-                if name in self.processes:
+                # A worker the scheduler did not retire still holds data: it keeps running.
+                if name in self.processes and worker.address in retired:
                     self._stop(name)
                     steps.append(f"stopped {name}")
         while self.replicas() < replicas:

@@ -136,7 +136,9 @@ class KubernetesBackend:
         if retire:
             retired = self.scheduler.retire(sorted(w.address for w in retire))
             steps.append(f"retired {len(retired)} worker(s)")
-            hosts = {worker_host(w.address) for w in retire}
+            # A worker the scheduler did not retire still holds data: its pod stays.
+            replicas += len(retire) - len(retired)
+            hosts = {worker_host(address) for address in retired}
             for pod in self.api.list_pods(self.pod_selector):
                 if pod.get("status", {}).get("podIP") in hosts:
                     name = pod["metadata"]["name"]
