@@ -6,7 +6,9 @@ the real clock, short timers (a 1 s cooldown, 0.3 s between samples) and adaptiv
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,20 +46,30 @@ def chart_routes(folder: Path) -> str:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """A scheduler with no worker, a controller over the local backend, and a client."""
+def scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """A real scheduler with the chart's routes and no worker: its address and HTTP URL."""
     # The scheduler and the workers import this module's task functions by name.
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
     port, dashboard_port = free_port(), free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    scheduler = subprocess.Popen(
+    process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dask"), "scheduler", "--host", "127.0.0.1"]
         + ["--port", str(port), "--dashboard-address", f"127.0.0.1:{dashboard_port}"],
         env={**os.environ, ROUTES_VARIABLE: chart_routes(tmp_path)},
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "scheduler.log").open("wb"),
     )
-    api = SchedulerAPI(f"http://127.0.0.1:{dashboard_port}")
+    try:
+        yield f"tcp://127.0.0.1:{port}", f"http://127.0.0.1:{dashboard_port}"
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@pytest.fixture
+def cluster(scheduler: tuple[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The scheduler, a controller over the local backend, and a client."""
+    address, http = scheduler
+    api = SchedulerAPI(http)
     backend = LocalWorkers(
         address,
         api,
@@ -71,8 +83,6 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
             yield {"client": client, "controller": controller, "backend": backend, "log": log}
     finally:
         backend.close()
-        scheduler.terminate()
-        scheduler.wait(30)
 
 
 def step_until(controller: Controller, condition: Callable[[], bool], what: str) -> None:
@@ -101,6 +111,7 @@ def test_work_on_an_idle_cluster_brings_workers_up_and_they_retire_to_min_after(
     client, controller, backend = cluster["client"], cluster["controller"], cluster["backend"]
     controller.step()
     assert backend.replicas() == 0
+    assert controller.scheduler.sample().clients == 1  # the scheduler's fire-and-forget left out
     calls = str(tmp_path / "calls.txt")
     futures = client.map(record_call, [calls] * 12, range(12), pure=False)
     step_until(controller, lambda: all(f.done() for f in futures), "the work to finish")
@@ -144,3 +155,33 @@ def test_retired_workers_do_not_come_back(cluster: dict[str, Any], tmp_path: Pat
     assert not registered(client) & first
     assert backend.replicas() == 0
     assert all(not p or p.poll() is not None for p in backend.processes.values())
+
+
+def test_the_entry_point_logs_json_lines_and_stops_its_workers_on_sigterm(
+    scheduler: tuple[str, str], tmp_path: Path
+) -> None:
+    address, http = scheduler
+    argv = [sys.executable, "-m", "pangeo_himat.elastic", "--backend", "local"]
+    argv += ["--scheduler-http", http, "--scheduler-address", address, "--mode", "adaptive"]
+    argv += ["--min", "0", "--max", "1", "--workers-after", "60", "--interval", "0.3"]
+    controller = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        with Client(address, timeout=60) as client:  # type: ignore[no-untyped-call]
+            future = client.submit(record_call, str(tmp_path / "calls"), 3, pure=False)
+            assert future.result(timeout=120) == 9
+            assert len(registered(client)) == 1
+            controller.send_signal(signal.SIGTERM)
+            out, _ = controller.communicate(timeout=60)
+            end = time.monotonic() + 30
+            while registered(client):
+                assert time.monotonic() < end, "the controller left its worker running"
+                time.sleep(0.2)
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+    assert controller.returncode == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    # A read that fails (the scheduler not up yet) is logged as an error, not a decision.
+    decisions = [r for r in records if "error" not in r]
+    assert all({"at", "reason", "replicas", "current"} <= set(r) for r in decisions)
+    assert any(r["reason"] == "scale up 0 -> 1" for r in decisions)
