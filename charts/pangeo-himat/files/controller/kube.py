@@ -4,9 +4,9 @@ Inside a pod the API server is at KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_POR
 service account's token, CA and namespace are mounted under
 /var/run/secrets/kubernetes.io/serviceaccount (Kubernetes docs, "Accessing the Kubernetes API
 from a Pod"). Scale-down is retire -> deletion cost -> replicas: the ReplicaSet controller
-deletes the pods of lowest controller.kubernetes.io/pod-deletion-cost first, after pending ones
-(kubernetes pkg/controller/controller_utils.go, ActivePodsWithRanks.Less), so the pods whose
-workers were just retired are the ones that go.
+deletes the pods of lowest controller.kubernetes.io/pod-deletion-cost first, after unscheduled,
+pending and not-ready ones (kubernetes pkg/controller/controller_utils.go,
+ActivePodsWithRanks.Less), so the pods whose workers were just retired are the ones that go.
 """
 
 from __future__ import annotations
