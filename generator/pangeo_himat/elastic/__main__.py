@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, on_signal)
     try:
         controller.run(args.interval, stop)
+        # Asleep: stay up doing nothing until stopped, rather than exit and be restarted into
+        # a cluster that is going away.
+        stop.wait()
     finally:
         if isinstance(controller.backend, LocalWorkers):
             controller.backend.close()
