@@ -10,8 +10,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from jupyter_client.blocking import BlockingKernelClient
 
 from pangeo_himat.elastic.readers import JupyterAPI, http_json
 
@@ -26,14 +28,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("jupyter")
+def jupyter_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server writes its kernels' connection files."""
+    return tmp_path_factory.mktemp("jupyter")
+
+
+@pytest.fixture(scope="module")
+def jupyter(jupyter_runtime: Path) -> Iterator[str]:
+    folder = jupyter_runtime
     port = free_port()
     argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1"]
     argv += [f"--port={port}", f"--ServerApp.root_dir={folder}"]
     argv += [f"--IdentityProvider.token={TOKEN}"]
     argv += ["--allow-root"] if os.geteuid() == 0 else []
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder)}
     log = (folder / "jupyter.log").open("wb")
     process = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -70,3 +78,36 @@ def test_a_request_from_the_user_is_activity(jupyter: str) -> None:
     headers = {"Authorization": f"token {TOKEN}"}
     http_json(f"{jupyter}/api/contents", headers=headers)
     assert reader.sample().last_activity_s > before
+
+
+def test_a_kernel_running_code_is_busy_and_a_never_connected_one_is_not(
+    jupyter: str, jupyter_runtime: Path
+) -> None:
+    headers = {"Authorization": f"token {TOKEN}"}
+    kernel = http_json(f"{jupyter}/api/kernels", {"name": "python3"}, headers=headers)
+    reader = JupyterAPI(jupyter, TOKEN)
+    # Jupyter Server reports "starting" until a client connects to the kernel: not busy.
+    assert reader.sample().busy_kernels == 0
+    connection_file = jupyter_runtime / f"kernel-{kernel['id']}.json"
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        client.execute("import time; time.sleep(6)")
+        end = time.monotonic() + 30
+        while reader.sample().busy_kernels != 1:
+            assert time.monotonic() < end, "the running kernel never showed as busy"
+            time.sleep(0.2)
+        busy_at = reader.sample().last_activity_s
+        while reader.sample().busy_kernels != 0:
+            assert time.monotonic() < end + 30, "the kernel stayed busy"
+            time.sleep(0.2)
+        # The end of the kernel's work is Jupyter activity: the idle-sleep timer restarts.
+        assert reader.sample().last_activity_s > busy_at
+    finally:
+        client.stop_channels()
+        request = urllib.request.Request(
+            f"{jupyter}/api/kernels/{kernel['id']}", method="DELETE", headers=headers
+        )
+        urllib.request.urlopen(request, timeout=30).close()
