@@ -141,12 +141,27 @@ def test_results_a_client_holds_keep_one_worker() -> None:
 
 def test_the_workers_holding_the_least_data_are_retired_first() -> None:
     pool = workers(4, data={0: 900, 1: 10, 2: 500, 3: 0})
-    assert choose_retirees(pool, 2) == ("tcp://10.0.0.3:4000", "tcp://10.0.0.1:4000")
+    assert choose_retirees(pool, 2) == ("tcp://10.0.0.1:4000", "tcp://10.0.0.3:4000")
     replay = Replay(replace(ADAPTIVE, cooldown_s=0), current=4)
     sample = SchedulerSample(3, START_S, 1, 0, pool)
     decision = [replay.feed(sample) for _ in range(3)][-1]
     assert decision.replicas == 3
     assert decision.retire == ("tcp://10.0.0.3:4000",)
+
+
+def test_workers_of_one_pod_leave_together_ranked_by_the_pods_data() -> None:
+    pool = (
+        WorkerInfo("tcp://10.0.0.1:4001", "a-0", 0, replica="10.0.0.1"),
+        WorkerInfo("tcp://10.0.0.1:4002", "a-1", 900, replica="10.0.0.1"),
+        WorkerInfo("tcp://10.0.0.2:4001", "b-0", 300, replica="10.0.0.2"),
+        WorkerInfo("tcp://10.0.0.2:4002", "b-1", 300, replica="10.0.0.2"),
+    )
+    assert choose_retirees(pool, 1) == ("tcp://10.0.0.2:4001", "tcp://10.0.0.2:4002")
+
+
+def test_dasks_target_in_workers_becomes_replicas_of_several_workers() -> None:
+    replay = Replay(replace(ADAPTIVE, workers_per_replica=4))
+    assert replay.feed(busy(target=9)).replicas == 3
 
 
 HIBERNATE = replace(STATIC, hibernate_after_s=3600)

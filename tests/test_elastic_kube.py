@@ -200,6 +200,20 @@ def test_a_worker_the_scheduler_did_not_retire_keeps_its_pod(
     assert sorted(cluster.pods) == [f"{DEPLOYMENT}-{n:03d}" for n in (1, 3, 4)]
 
 
+def test_a_pod_with_one_worker_not_retired_is_neither_marked_nor_removed(
+    fake: tuple[FakeCluster, KubeAPI],
+) -> None:
+    cluster, api = fake
+    cluster.replicas = 3
+    cluster.reconcile()
+    second = WorkerInfo("tcp://10.0.0.2:40001", "w2b", 0)
+    scheduler = RecordingScheduler(cluster, refuses=(second.address,))
+    backend = KubernetesBackend(api, scheduler, DEPLOYMENT, SELECTOR)
+    backend.scale(2, (worker_of(2, 0), second))
+    assert cluster.replicas == 3
+    assert not any(e.startswith("annotate") for e in cluster.events)
+
+
 def test_without_a_deletion_cost_the_replicaset_would_delete_a_worker_with_data(
     fake: tuple[FakeCluster, KubeAPI],
 ) -> None:

@@ -69,7 +69,7 @@ def scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
 def cluster(scheduler: tuple[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The scheduler, a controller over the local backend, and a client."""
     address, http = scheduler
-    api = SchedulerAPI(http)
+    api = SchedulerAPI(http, replica_by="name")
     backend = LocalWorkers(
         address,
         api,

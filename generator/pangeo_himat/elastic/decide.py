@@ -30,15 +30,27 @@ class Config:
     cooldown_s: float = 60.0
     step_fraction: float = 0.25
     window: int = 3
+    # Dask workers per replica (`dask worker --nworkers`): counts are in replicas (pods),
+    # Dask's adaptive target is in workers.
+    workers_per_replica: int = 1
 
 
 @dataclass(frozen=True)
 class WorkerInfo:
-    """One Dask worker as the scheduler sees it; managed_bytes is the data it holds."""
+    """One Dask worker as the scheduler sees it; managed_bytes is the data it holds.
+
+    replica names the pod (or local process group) it runs in; workers of one replica leave
+    together, since deleting the pod stops them all.
+    """
 
     address: str
     name: str = ""
     managed_bytes: int = 0
+    replica: str = ""
+
+    @property
+    def replica_key(self) -> str:
+        return self.replica or self.address
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,11 @@ def desired_workers(config: Config, state: State, sample: SchedulerSample, now_s
     )
     if config.mode == "static":
         return 0 if idle_expired else config.static_count
-    wanted = config.minimum if idle_expired else sample.adaptive_target
+    wanted = (
+        config.minimum
+        if idle_expired
+        else math.ceil(sample.adaptive_target / max(1, config.workers_per_replica))
+    )
     target = clamp(wanted, config.minimum, config.maximum)
     if target == 0 and sample.clients > 0 and any(w.managed_bytes > 0 for w in sample.workers):
         # Results a client still holds need one worker to live on: retiring the last one
@@ -154,9 +170,12 @@ def step_down(current: int, fraction: float) -> int:
 
 
 def choose_retirees(workers: tuple[WorkerInfo, ...], count: int) -> tuple[str, ...]:
-    """The workers holding the least data leave first, so the least moves."""
-    ranked = sorted(workers, key=lambda w: (w.managed_bytes, w.name, w.address))
-    return tuple(w.address for w in ranked[:count])
+    """Every worker of the `count` replicas holding the least data, so the least moves."""
+    replicas: dict[str, list[WorkerInfo]] = {}
+    for worker in workers:
+        replicas.setdefault(worker.replica_key, []).append(worker)
+    ranked = sorted(replicas.items(), key=lambda kv: (sum(w.managed_bytes for w in kv[1]), kv[0]))
+    return tuple(sorted(w.address for _, group in ranked[:count] for w in group))
 
 
 def decide_workers(

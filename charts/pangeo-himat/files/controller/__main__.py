@@ -32,6 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--workers-after", type=float, default=None, help="s of idle before workers go to 0/min")
     add("--hibernate-after", type=float, default=None, help="s of idle before the cluster sleeps")
     add("--cooldown", type=float, default=60.0)
+    add("--workers-per-replica", type=int, default=1, help="dask worker --nworkers of a pod")
     add("--interval", type=float, default=5.0, help="s between samples")
     add("--backend", choices=["kubernetes", "local"], default="kubernetes")
     add("--deployment", default="", help="kubernetes: the worker Deployment")
@@ -60,8 +61,9 @@ def build(args: argparse.Namespace) -> Controller:
         workers_after_s=args.workers_after,
         hibernate_after_s=args.hibernate_after,
         cooldown_s=args.cooldown,
+        workers_per_replica=args.workers_per_replica,
     )
-    scheduler = SchedulerAPI(args.scheduler_http)
+    scheduler = SchedulerAPI(args.scheduler_http, "name" if args.backend == "local" else "host")
     jupyter = None
     if args.jupyter_url:
         jupyter = JupyterAPI(args.jupyter_url, os.environ.get("JUPYTER_TOKEN", ""))

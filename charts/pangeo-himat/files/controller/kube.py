@@ -136,9 +136,10 @@ class KubernetesBackend:
         if retire:
             retired = self.scheduler.retire(sorted(w.address for w in retire))
             steps.append(f"retired {len(retired)} worker(s)")
-            # A worker the scheduler did not retire still holds data: its pod stays.
-            replicas += len(retire) - len(retired)
-            hosts = {worker_host(address) for address in retired}
+            # A worker the scheduler did not retire still holds data: its whole pod stays.
+            kept = {worker_host(w.address) for w in retire if w.address not in retired}
+            hosts = {worker_host(w.address) for w in retire} - kept
+            replicas += len(kept)
             for pod in self.api.list_pods(self.pod_selector):
                 if pod.get("status", {}).get("podIP") in hosts:
                     name = pod["metadata"]["name"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from typing import Any
@@ -44,8 +45,11 @@ def http_json(url: str, body: object = None, headers: dict[str, str] | None = No
 class SchedulerAPI:
     """The scheduler's dashboard port (8787), where its HTTP API answers."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, replica_by: str = "host") -> None:
+        """replica_by: what tells a worker's pod, its address's host (Kubernetes: the pod IP)
+        or its name (local mode: one process per replica, named after it)."""
         self.base_url = base_url.rstrip("/")
+        self.replica_by = replica_by
 
     def sample(self) -> SchedulerSample:
         target = http_json(f"{self.base_url}/api/v1/adaptive_target")["workers"]
@@ -57,6 +61,11 @@ class SchedulerAPI:
                 address=address,
                 name=str(info.get("name", address)),
                 managed_bytes=int((info.get("metrics") or {}).get("managed_bytes", 0)),
+                replica=(
+                    str(info.get("name", address))
+                    if self.replica_by == "name"
+                    else urllib.parse.urlsplit(address).hostname or address
+                ),
             )
             for address, info in sorted(identity.get("workers", {}).items())
         )
