@@ -66,6 +66,7 @@ test: tools lint ## run the whole test suite (installs everything it needs)
 
 bench: tools ## benchmarks (render time, fit tables, local start-up and throughput)
 	$(BIN)/python scripts/bench.py --settings $(SETTINGS)
+	$(BIN)/python scripts/bench_week.py --settings $(SETTINGS)
 
 validate: $(VENV)/.base ## check the settings file
 	$(HIMAT) validate -f $(SETTINGS)

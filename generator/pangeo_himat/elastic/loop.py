@@ -1,0 +1,103 @@
+"""The controller loop: read, decide, act, log one JSON line per decision."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+from .decide import (
+    Config,
+    Decision,
+    JupyterSample,
+    SchedulerSample,
+    State,
+    decide_hibernate,
+    decide_workers,
+)
+from .kube import WorkerBackend
+
+Clock = Callable[[], float]
+Log = Callable[[dict[str, object]], None]
+# What a failed read or call raises: unreachable, refused, an HTTP error, a bad answer.
+READ_ERRORS = (OSError, ValueError, KeyError, urllib.error.URLError)
+
+
+class SchedulerReader(Protocol):
+    def sample(self) -> SchedulerSample: ...
+
+
+class JupyterReader(Protocol):
+    def sample(self) -> JupyterSample: ...
+
+
+def json_line(record: dict[str, object]) -> None:
+    print(json.dumps(record, sort_keys=True), file=sys.stdout, flush=True)
+
+
+def iso(now_s: float) -> str:
+    return datetime.fromtimestamp(now_s, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Controller:
+    """One decision per step(); hibernate (when given) is called once, then the loop ends."""
+
+    config: Config
+    scheduler: SchedulerReader
+    backend: WorkerBackend
+    jupyter: JupyterReader | None = None
+    hibernate: Callable[[str], list[str]] | None = None
+    clock: Clock = time.time
+    log: Log = json_line
+    state: State = field(default_factory=State)
+    asleep: bool = False
+    last: Decision | None = None
+
+    def step(self) -> Decision | None:
+        now_s = self.clock()
+        try:
+            sample = self.scheduler.sample()
+            current = self.backend.replicas()
+        except READ_ERRORS as error:
+            self.log({"at": iso(now_s), "error": f"cannot read the scheduler: {error}"})
+            return None
+        decision, self.state = decide_workers(self.config, self.state, sample, current, now_s)
+        jupyter = None
+        if self.jupyter is not None and self.config.hibernate_after_s is not None:
+            try:
+                jupyter = self.jupyter.sample()
+            except READ_ERRORS as error:
+                self.log({"at": iso(now_s), "error": f"cannot read Jupyter: {error}"})
+        sleep, why = decide_hibernate(self.config, self.state, sample, jupyter, now_s)
+        steps: list[str] = []
+        if sleep and self.hibernate is not None:
+            decision = Decision(0, hibernate=True, reason=why, desired=0)
+            steps = self.hibernate(why)
+            self.asleep = True
+        elif decision.replicas != current:
+            by_address = {w.address: w for w in sample.workers}
+            retire = tuple(by_address[a] for a in decision.retire if a in by_address)
+            try:
+                steps = self.backend.scale(decision.replicas, retire)
+            except READ_ERRORS as error:
+                steps = [f"failed: {error}"]
+        record: dict[str, object] = {"at": iso(now_s), "current": current, **decision.as_log()}
+        record.update(clients=sample.clients, processing=sample.processing, steps=steps)
+        if self.config.hibernate_after_s is not None and not sleep:
+            record["sleep"] = why
+        self.log(record)
+        self.last = decision
+        return decision
+
+    def run(self, interval_s: float, stop: threading.Event) -> None:
+        """Step every interval_s until stop is set or the cluster went to sleep."""
+        while not stop.is_set() and not self.asleep:
+            self.step()
+            stop.wait(interval_s)
