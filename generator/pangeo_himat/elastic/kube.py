@@ -18,7 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -152,5 +152,5 @@ class KubernetesBackend:
 
 def sleep_record(reason: str, now_s: float) -> dict[str, str]:
     """The ConfigMap data that says why and when the cluster went to sleep."""
-    at = datetime.fromtimestamp(now_s, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = datetime.fromtimestamp(now_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"reason": reason, "slept_at": at, "by": "worker-controller"}

@@ -21,7 +21,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .decide import JupyterSample, SchedulerSample, WorkerInfo
@@ -99,7 +99,7 @@ def parse_iso_s(text: str) -> float:
     """Jupyter's ISO 8601 UTC timestamps ('2026-12-01T08:00:00.123456Z') as epoch seconds."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
