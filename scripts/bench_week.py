@@ -30,7 +30,7 @@ from pangeo_himat.elastic.decide import (
     decide_workers,
 )
 from pangeo_himat.fit import compute_fit
-from pangeo_himat.settings import load_settings
+from pangeo_himat.loader import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "scripts" / "data" / "research-week.csv"
