@@ -315,12 +315,18 @@ def compute_fit(settings: Settings) -> FitReport:
         )
     elif requested != "auto" and requested > per_node * nodes:
         needed_nodes = math.ceil(requested / per_node)
+        raise_max = (
+            f" (and spot.max_nodes to at least {needed_nodes})"
+            if needed_nodes > settings["spot"]["max_nodes"]
+            else ""
+        )
         problems.append(
             settings.problem(
                 ("workers", "count"),
                 f"{requested} workers do not fit: {nodes} spot nodes x {per_node} workers "
                 f"({format_millicores(cpu)} CPU, {memory}Mi each) = {per_node * nodes}; set "
-                f"workers.count to {per_node * nodes} or auto, or spot.nodes to {needed_nodes}",
+                f"workers.count to {per_node * nodes} or auto, or spot.nodes to {needed_nodes}"
+                + raise_max,
             )
         )
     spot = [_spot_fit(shape, cpu, memory, per_node) for shape in spot_shapes]
