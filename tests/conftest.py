@@ -104,6 +104,8 @@ def kubernetes_versions(phase: str) -> list[str]:
 # --- lifecycle stand-ins: a checkout-like project and eksctl/helm/kubectl/aws stand-ins -------
 
 STANDIN = Path(__file__).parent / "standins" / "standin.py"
+# Recorded live states of running clusters, one <cluster>.json each (the stand-ins' $STANDIN_LIVE).
+LIVE_STATES = Path(__file__).parent / "fixtures" / "live"
 LIFECYCLE_SETTINGS = {
     "default": ROOT / "settings.yaml",
     "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
@@ -149,6 +151,8 @@ def himat_env(
     }
     env["PATH"] = str(path) if path else "/nonexistent"
     env["STANDIN_LOG"] = str(project / "calls.jsonl")
+    env["STANDIN_LIVE"] = str(LIVE_STATES)
+    env["STANDIN_REAL_HELM"] = str(HELM4)
     env.update({f"STANDIN_{key.upper()}": value for key, value in knobs.items()})
     env.update(extra_env or {})
     return env
