@@ -6,17 +6,24 @@ difference and the exact commands a real run would execute.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
-from pangeo_himat.lifecycle import live, plans
+from pangeo_himat import names
+from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
+from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.lifecycle import live, plans, upgrade
 from pangeo_himat.lifecycle.drift import Drift, plan_drift, table
-from pangeo_himat.lifecycle.output import parsed
+from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
 from pangeo_himat.render import Rendered
+from pangeo_himat.versions import load_calendar
 
 
 def read_live(target: Target) -> live.LiveCluster | None:
@@ -73,3 +80,78 @@ def follow_settings(
 def dry_run_queries(steps: list[Step]) -> None:
     for step in steps:
         click.echo(f"# asks first: {step.shell()}")
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    """helm template: a stream of YAML manifests."""
+    documents = [document for document in yaml.safe_load_all(text) if document]
+    if not documents or not all(isinstance(document, dict) for document in documents):
+        raise ValueError("expected Kubernetes manifests")
+    return documents
+
+
+def _asked(step: Step, dry_run: bool, how: str = "asks") -> Answer:
+    if dry_run:
+        click.echo(f"# {how} first: {step.shell()}")
+    return observe(step)
+
+
+def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
+    """Refuse (exit 2) when a chart manifest is not valid for a version the chain reaches."""
+    template = plans.chart_template_step(target)
+    documents = parsed(_asked(template, dry_run, "checks"), _documents, "the chart's manifests")
+    problems = [
+        Problem(names.CHART_DIR_NAME, None, "", message)
+        for version in versions
+        for message in upgrade.invalid_manifests(documents or [], version)
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+@click.command(name="upgrade")
+@lifecycle_verb
+def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
+    """Upgrade Kubernetes to cluster.kubernetes_version, one minor version at a time.
+
+    The chart is checked against every version on the way before anything runs; then per
+    version the control plane, the add-ons and the stable group; then a new spot group and
+    the termination handler. --dry-run reads the live cluster and prints the whole chain.
+    """
+    settings = validated(settings_path, changes_aws=True)
+    result = rendered(settings)
+    preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
+    target = Target.of(settings)
+    wanted = settings["cluster"]["kubernetes_version"]
+    answer = _asked(plans.cluster_query(target), dry_run)
+    version = parsed(answer, live.cluster_version, "a cluster")
+    if version is None:
+        click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
+        sys.exit(1)
+    answer = _asked(plans.nodegroups_query(target), dry_run)
+    groups = parsed(answer, live.nodegroups, "nodegroups") or ()
+    found = live.LiveCluster(version, groups, (), ())
+    why = upgrade.refusal(version, wanted, load_calendar())
+    if why is not None:
+        raise InputError([settings.problem(("cluster", "kubernetes_version"), why)])
+    versions = upgrade.versions_to_visit(found, wanted)
+    if not versions:
+        click.echo(
+            f"cluster {target.cluster} runs Kubernetes {version}, the version in the settings: "
+            "nothing to upgrade"
+        )
+        return
+    check_manifests(target, upgrade.chain(version, wanted) or [version], dry_run)
+    defaults: dict[tuple[str, str], str] = {}
+    for step_version in versions:
+        for addon in upgrade.addon_names(result.cluster_config):
+            query = plans.addon_versions_query(target, addon, step_version)
+            chosen = parsed(_asked(query, dry_run), live.default_addon_version, "add-on versions")
+            defaults[(addon, step_version)] = chosen or ""
+    handler = plans.install_steps(settings)[0]
+    steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, handler)
+    if dry_run:
+        print_plan(steps)
+        return
+    run_steps("upgrade", steps)
+    click.echo(f"cluster {target.cluster} runs Kubernetes {wanted}; next: make status")

@@ -135,6 +135,12 @@ def addon_versions_query(target: Target, addon: str, version: str) -> Step:
     return Step(f"{addon} versions for Kubernetes {version}", (*argv, *where))
 
 
+def chart_template_step(target: Target) -> Step:
+    """The chart's manifests as `install` would apply them (local: reads no cluster)."""
+    argv = ("helm", "template", target.release, target.chart, "--namespace", target.namespace)
+    return Step("the chart's manifests", (*argv, "-f", target.values_file))
+
+
 def pods_query(target: Target) -> Step:
     selector = f"{names.INSTANCE_LABEL}={target.release}"
     argv = ("kubectl", "get", "pods", "-n", target.namespace, "-l", selector, "-o", "json")
