@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
-from pangeo_himat.cli import running
+from pangeo_himat.cli.running import dry_run_queries, follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
@@ -35,11 +35,11 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
     if dry_run:
-        running.dry_run_queries(plans.live_queries(target))
+        dry_run_queries(plans.live_queries(target))
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
-    found = running.read_live(target)
+    found = read_live(target)
     if found is not None:
-        running.follow_settings(target, result, found, dry_run)
+        follow_settings(target, result, found, dry_run)
         return
     steps = plans.cluster_steps(settings, exists=False)
     if dry_run:
@@ -47,7 +47,7 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
         return
     run_steps("cluster", steps)
     # eksctl create cluster made the associations in the file: record what they apply.
-    running.record_policies(target, policy_hashes(result.cluster_config))
+    record_policies(target, policy_hashes(result.cluster_config))
     click.echo(f"cluster {target.cluster} is created in {target.region}; next: make install")
 
 

@@ -6,6 +6,7 @@ difference and the exact commands a real run would execute.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,37 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
         return
     run_steps("upgrade", steps)
     click.echo(f"cluster {target.cluster} runs Kubernetes {wanted}; next: make status")
+
+
+def support_line(version: str, day: datetime.date) -> str:
+    """The live version, its end of standard support, and what passing it costs a month."""
+    calendar = load_calendar()
+    info = calendar.versions.get(version)
+    if info is None:
+        return f"kubernetes: {version} (not in the EKS calendar shipped with himat)"
+    extra = calendar.extra_usd_per_month()
+    end = info.end_of_standard_support
+    days = (end - day).days
+    if days >= 0:
+        return (
+            f"kubernetes: {version}, standard support until {end} ({days} days left; after "
+            f"that the control plane costs +USD {extra:.0f}/month: make upgrade)"
+        )
+    return (
+        f"kubernetes: {version}, standard support ended {end} ({-days} days ago): the control "
+        f"plane costs USD {calendar.extended_usd_per_hour:.2f}/h, +USD {extra:.0f}/month "
+        f"until {info.end_of_extended_support}; make upgrade"
+    )
+
+
+def follows_line(target: Target, result: Rendered, found: live.LiveCluster) -> str:
+    """Whether the live cluster differs from the settings, and which verb fixes it."""
+    drift = drift_of(target, result, found)
+    if not drift.changes:
+        return "follows the settings: yes"
+    items = ", ".join(difference.item for difference in drift.differences)
+    by_upgrade = [d.action.startswith("himat upgrade") for d in drift.differences]
+    if all(by_upgrade):
+        return f"follows the settings: no ({items}); make upgrade fixes it"
+    fix = "make upgrade, then make cluster" if any(by_upgrade) else "make cluster fixes it"
+    return f"follows the settings: no ({items}); {fix} (make cluster DRY_RUN=1 shows how)"

@@ -195,7 +195,7 @@ def jupyter_service_query(target: Target) -> Step:
 def status_queries(settings: Settings) -> list[Step]:
     """What status reads, in the order it prints the answers."""
     target = Target.of(settings)
-    steps = [nodegroups_query(target), pods_query(target)]
+    steps = [*live_queries(target), pods_query(target)]
     if settings["jupyter"]["expose"] == "loadbalancer":
         steps.append(load_balancer_query(target))
     return steps

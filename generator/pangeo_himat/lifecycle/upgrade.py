@@ -13,6 +13,7 @@ cluster-side tools pinned to the minor: the spot termination handler is installe
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pangeo_himat import names
@@ -20,6 +21,13 @@ from pangeo_himat.lifecycle.drift import create_group_step, retire_steps
 from pangeo_himat.lifecycle.live import LiveCluster
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.versions import Calendar
+
+# As in settings.py: keep jsonschema (which kubernetes-validate uses) from compiling the
+# rfc3987_syntax grammar at import, ~1.2 s of every `himat` call; no schema here checks IRIs.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+import kubernetes_validate  # noqa: E402
+from kubernetes_validate.utils import VersionNotSupportedError  # noqa: E402
 
 
 def minor(version: str) -> int:
@@ -119,9 +127,6 @@ def upgrade_steps(
 
 def invalid_manifests(documents: list[dict[str, Any]], version: str) -> list[str]:
     """Each chart manifest that kubernetes-validate --strict rejects for that version."""
-    import kubernetes_validate  # noqa: PLC0415 (large schema package, only upgrade needs it)
-    from kubernetes_validate.utils import VersionNotSupportedError  # noqa: PLC0415
-
     problems = []
     for document in documents:
         kind = document.get("kind", "?")
