@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
-from pangeo_himat.cli.running import dry_run_queries, follow_settings, read_live, record_policies
+from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
@@ -34,10 +34,8 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     result = rendered(settings)
     preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
-    if dry_run:
-        dry_run_queries(plans.live_queries(target))
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
-    found = read_live(target)
+    found = read_live(target, dry_run)
     if found is not None:
         follow_settings(target, result, found, dry_run)
         return

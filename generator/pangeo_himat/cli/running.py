@@ -27,16 +27,24 @@ from pangeo_himat.render import Rendered
 from pangeo_himat.versions import load_calendar
 
 
-def read_live(target: Target) -> live.LiveCluster | None:
+def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
     """The live cluster, or None when eksctl says it does not exist (any other failure of a
-    query is a ToolError: never taken for "absent")."""
-    version = parsed(observe(plans.cluster_query(target)), live.cluster_version, "a cluster")
+    query is a ToolError: never taken for "absent"). --dry-run names each query it asks."""
+    answer = _asked(plans.cluster_query(target), dry_run)
+    version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:
         return None
-    groups = parsed(observe(plans.nodegroups_query(target)), live.nodegroups, "nodegroups")
-    addons = parsed(observe(plans.addons_query(target)), live.addons, "add-ons")
-    found = parsed(observe(plans.associations_query(target)), live.associations, "associations")
+    _, groups_query, addons_query, associations_query = plans.live_queries(target)
+    groups = parsed(_asked(groups_query, dry_run), live.nodegroups, "nodegroups")
+    addons = parsed(_asked(addons_query, dry_run), live.addons, "add-ons")
+    found = parsed(_asked(associations_query, dry_run), live.associations, "associations")
     return live.LiveCluster(version, groups or (), addons or (), found or ())
+
+
+def _asked(step: Step, dry_run: bool, how: str = "asks") -> Answer:
+    if dry_run:
+        click.echo(f"# {how} first: {step.shell()}")
+    return observe(step)
 
 
 def record_policies(target: Target, hashes: dict[str, str]) -> None:
@@ -78,23 +86,12 @@ def follow_settings(
     click.echo(f"cluster {target.cluster} in {target.region} {done}; next: make install")
 
 
-def dry_run_queries(steps: list[Step]) -> None:
-    for step in steps:
-        click.echo(f"# asks first: {step.shell()}")
-
-
 def _documents(text: str) -> list[dict[str, Any]]:
     """helm template: a stream of YAML manifests."""
     documents = [document for document in yaml.safe_load_all(text) if document]
     if not documents or not all(isinstance(document, dict) for document in documents):
         raise ValueError("expected Kubernetes manifests")
     return documents
-
-
-def _asked(step: Step, dry_run: bool, how: str = "asks") -> Answer:
-    if dry_run:
-        click.echo(f"# {how} first: {step.shell()}")
-    return observe(step)
 
 
 def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
