@@ -18,7 +18,7 @@ from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import live, plans, upgrade
-from pangeo_himat.lifecycle.drift import Drift, plan_drift, table
+from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
@@ -182,6 +182,11 @@ def follows_line(target: Target, result: Rendered, found: live.LiveCluster) -> s
     if not drift.changes:
         return "follows the settings: yes"
     items = ", ".join(difference.item for difference in drift.differences)
+    if any(d.action.startswith(DOWNGRADE) for d in drift.differences):
+        return (
+            f"follows the settings: no ({items}); the cluster runs Kubernetes {found.version}, "
+            f'newer than the settings: set cluster.kubernetes_version to "{found.version}"'
+        )
     by_upgrade = [d.action.startswith("himat upgrade") for d in drift.differences]
     if all(by_upgrade):
         return f"follows the settings: no ({items}); make upgrade fixes it"

@@ -120,7 +120,7 @@ def _associations(
                 )
             )
             namespace, account = key.split("/", 1)
-            argv = (
+            delete: tuple[str, ...] = (
                 "eksctl",
                 "delete",
                 "podidentityassociation",
@@ -130,7 +130,7 @@ def _associations(
                 "--service-account-name",
                 account,
             )
-            drift.steps.append(Step(f"delete the pod identity association of {account}", argv))
+            drift.steps.append(Step(f"delete the pod identity association of {account}", delete))
             changed = True
     if changed:
         drift.steps.append(restart_users_step(target))
@@ -239,7 +239,7 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
                     f"nodegroup {role}",
                     f"Kubernetes {live.version}",
                     f"Kubernetes {version}",
-                    "himat upgrade replaces it",
+                    version_action(live.version, version, "himat upgrade replaces it"),
                 )
             )
             continue
@@ -284,20 +284,24 @@ def plan_drift(
     drift = Drift()
     version = config["metadata"]["version"]
     if live.version != version:
-        action = (
-            "himat upgrade"
-            if _minor(live.version) < _minor(version)
-            else (
-                f"none: a cluster cannot be downgraded; set cluster.kubernetes_version to "
-                f'"{live.version}"'
-            )
-        )
+        action = version_action(live.version, version, "himat upgrade")
         drift.differences.append(Difference("Kubernetes version", live.version, version, action))
     _associations(target, config, live, drift, recorded)
     _addons(target, config, live, drift)
     _groups(target, config, live, drift)
     drift.steps.append(plans.kubeconfig_step(target))
     return drift
+
+
+DOWNGRADE = "none: a cluster cannot be downgraded; set cluster.kubernetes_version to"
+
+
+def version_action(live: str, wanted: str, upgrade: str) -> str:
+    """What fixes a version difference: `upgrade` when the settings are newer, else the
+    settings themselves (EKS cannot downgrade)."""
+    if _minor(live) < _minor(wanted):
+        return upgrade
+    return f'{DOWNGRADE} "{live}"'
 
 
 def _minor(version: str) -> tuple[int, ...]:

@@ -102,14 +102,14 @@ def upgrade_steps(
             )
         for addon in addon_names(config):
             chosen = defaults[(addon, version)]
-            argv = ("eksctl", "update", "addon", "--name", addon, *where, "--version", chosen)
-            steps.append(Step(f"update add-on {addon} to {chosen}", (*argv, "--wait")))
+            update = ("eksctl", "update", "addon", "--name", addon, *where, "--version", chosen)
+            steps.append(Step(f"update add-on {addon} to {chosen}", (*update, "--wait")))
         for group in stable:
-            argv = ("eksctl", "upgrade", "nodegroup", *where, "--name", group)
+            node = ("eksctl", "upgrade", "nodegroup", *where, "--name", group)
             steps.append(
                 Step(
                     f"upgrade nodegroup {group} to {version}",
-                    (*argv, "--kubernetes-version", version),
+                    (*node, "--kubernetes-version", version),
                 )
             )
     spot = str(config["nodeGroups"][0]["name"])
