@@ -278,3 +278,13 @@ def test_recorded_live_states_match_the_rendered_settings():
     recorded = yaml.safe_load((LIVE_STATES / "himat.json").read_text())
     wanted = [config["managedNodeGroups"][0]["name"], config["nodeGroups"][0]["name"]]
     assert [group["Name"] for group in recorded["nodegroups"]] == wanted
+
+
+def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
+    result = himat(project, "cluster", "-f", "default.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:",
+        "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
+        KUBECONFIG,
+    ]

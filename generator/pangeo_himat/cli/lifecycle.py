@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
@@ -34,6 +35,10 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     result = rendered(settings)
     preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
+    if dry_run and shutil.which("eksctl") is None:
+        click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
+        print_plan(plans.cluster_steps(settings, exists=False))
+        return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     found = read_live(target, dry_run)
     if found is not None:
