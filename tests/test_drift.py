@@ -88,9 +88,9 @@ def test_adding_a_bucket_plans_a_pod_identity_association_and_a_restart(project,
     result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
+        KUBECONFIG,
         "eksctl create podidentityassociation -f clusterconfig/himat/eksctl.yaml",
         "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
-        KUBECONFIG,
     ]
     state = yaml.safe_load((project / "clusterconfig/himat/state.yaml").read_text())
     assert list(state["pod_identity_policies"]) == ["himat/himat-user"]
@@ -108,7 +108,7 @@ def test_a_changed_bucket_policy_updates_the_association(project, standins):
     settings = settings_file(project, {"data.buckets": read_too})
     result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    assert actions(project)[:2] == [
+    assert actions(project)[1:3] == [
         "eksctl update podidentityassociation -f clusterconfig/himat/eksctl.yaml",
         "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
     ]
@@ -120,7 +120,7 @@ def test_removing_every_bucket_deletes_the_association(project, standins):
     (project / "calls.jsonl").unlink()
     result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    assert actions(project)[0] == (
+    assert actions(project)[1] == (
         "eksctl delete podidentityassociation --cluster himat --region us-west-2 "
         "--namespace himat --service-account-name himat-user"
     )
@@ -133,13 +133,13 @@ def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(p
     result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
+        KUBECONFIG,
         f"eksctl create nodegroup -f clusterconfig/himat/eksctl.yaml --include={new}",
         f"kubectl cordon -l alpha.eksctl.io/nodegroup-name={old}",
         "kubectl rollout restart deployment/himat-worker -n himat",
         "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
         f"eksctl delete nodegroup --cluster himat --region us-west-2 --name {old} --drain "
         "--approve --wait",
-        KUBECONFIG,
     ]
     (project / "calls.jsonl").unlink()
     again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
@@ -154,9 +154,9 @@ def test_changed_sizes_scale_in_place(project, standins):
     spot = spot_name(project, settings)
     assert spot == spot_name(project, "default.yaml"), "a size changed the group's name"
     assert actions(project) == [
+        KUBECONFIG,
         f"eksctl scale nodegroup --cluster himat --region us-west-2 --name {spot} --nodes 5 "
         "--nodes-min 0 --nodes-max 12",
-        KUBECONFIG,
     ]
 
 
@@ -196,6 +196,7 @@ def test_an_old_live_version_upgrades_one_minor_at_a_time_then_addons_and_nodegr
         f"eksctl upgrade cluster --name himat --region us-west-2 --version {v} --approve"
         for v in ("1.34", "1.35")
     ]
+    assert KUBECONFIG in done[: done.index(upgrades[0])]
     for version in ("1.34", "1.35"):
         start = done.index(next(c for c in upgrades if f"--version {version}" in c))
         following = done[start + 1 : start + 7]

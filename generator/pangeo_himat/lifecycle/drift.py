@@ -3,7 +3,7 @@ and the live state (lifecycle/live.py) to a table of differences and the steps t
 
 Order: pod identity associations, then a restart of the pods that use them (credentials are
 read when a pod starts); add-ons; nodegroup sizes; nodegroup replacements (new group first,
-then the old one emptied and deleted); the kubeconfig entry.
+then the old one emptied and deleted). The kubeconfig entry comes first, for the kubectl steps.
 """
 
 from __future__ import annotations
@@ -281,7 +281,8 @@ def plan_drift(
     `recorded`: the policy hashes state.yaml holds. The Kubernetes version is compared but not
     changed here (`himat upgrade` does that, one minor version at a time).
     """
-    drift = Drift()
+    # The kubeconfig entry first: the kubectl steps below need it on a machine new to the cluster.
+    drift = Drift(steps=[plans.kubeconfig_step(target)])
     version = config["metadata"]["version"]
     if live.version != version:
         action = version_action(live.version, version, "himat upgrade")
@@ -289,7 +290,6 @@ def plan_drift(
     _associations(target, config, live, drift, recorded)
     _addons(target, config, live, drift)
     _groups(target, config, live, drift)
-    drift.steps.append(plans.kubeconfig_step(target))
     return drift
 
 

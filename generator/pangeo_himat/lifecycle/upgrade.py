@@ -19,7 +19,7 @@ from typing import Any
 from pangeo_himat import names
 from pangeo_himat.lifecycle.drift import create_group_step, retire_steps
 from pangeo_himat.lifecycle.live import LiveCluster
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.plans import Step, Target, kubeconfig_step
 from pangeo_himat.versions import Calendar
 
 # As in settings.py: keep jsonschema (which kubernetes-validate uses) from compiling the
@@ -122,7 +122,8 @@ def upgrade_steps(
         steps.append(create_group_step(target, spot))
         for old in olds:
             steps += retire_steps(target, names.SPOT_NODEGROUP, old)
-    return [*steps, handler] if steps else []
+    # The kubeconfig entry first: the kubectl and helm steps need it.
+    return [kubeconfig_step(target), *steps, handler] if steps else []
 
 
 def invalid_manifests(documents: list[dict[str, Any]], version: str) -> list[str]:
