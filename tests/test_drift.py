@@ -7,6 +7,7 @@ cluster|nodegroup|addon|podidentityassociation -o json` from recorded live state
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -288,4 +289,26 @@ def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
         "# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:",
         "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
         KUBECONFIG,
+    ]
+
+
+def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
+    project, standins, tmp_path
+):
+    recorded = json.loads((LIVE_STATES / "himat.json").read_text())
+    old = {**recorded["nodegroups"][1], "Name": "spot-0a0a0a"}
+    recorded["nodegroups"].append(old)
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "himat.json").write_text(json.dumps(recorded))
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert actions(project) == [
+        KUBECONFIG,
+        "kubectl cordon -l alpha.eksctl.io/nodegroup-name=spot-0a0a0a",
+        "kubectl rollout restart deployment/himat-worker -n himat",
+        "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
+        "eksctl delete nodegroup --cluster himat --region us-west-2 --name spot-0a0a0a --drain "
+        "--approve --wait",
     ]

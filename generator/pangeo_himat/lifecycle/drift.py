@@ -224,15 +224,14 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
         wanted = str(group["name"])
         of_role = [g for g in live.groups if names.nodegroup_role(g.name) == role]
         current = next((g for g in of_role if g.name == wanted), None)
+        olds = [g.name for g in of_role if g.name != wanted]
         if current is not None:
             _scale(target, group, current, drift)
-            continue
-        # A spot group that differs only by the cluster's version waits for `himat upgrade`:
-        # nodes newer than the control plane are not allowed.
-        if live.version != version and any(
-            g.name
-            == group_name(role, {k: v for k, v in group.items() if k != "name"}, live.version)
-            for g in of_role
+        elif live.version != version and any(
+            # A spot group that differs only by the cluster's version waits for `himat
+            # upgrade`: nodes newer than the control plane are not allowed.
+            old == group_name(role, {k: v for k, v in group.items() if k != "name"}, live.version)
+            for old in olds
         ):
             drift.differences.append(
                 Difference(
@@ -243,16 +242,14 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
                 )
             )
             continue
-        olds = [g.name for g in of_role]
-        drift.differences.append(
-            Difference(
-                f"nodegroup {role}",
-                ", ".join(olds) or "absent",
-                wanted,
-                "replace" if olds else "create",
+        else:
+            replacements.append(create_group_step(target, wanted))
+        if current is None or olds:
+            # With the new group already there, a replacement stopped halfway: finish it.
+            action = ("replace" if olds else "create") if current is None else "delete the old"
+            drift.differences.append(
+                Difference(f"nodegroup {role}", ", ".join(olds) or "absent", wanted, action)
             )
-        )
-        replacements.append(create_group_step(target, wanted))
         for old in olds:
             replacements += retire_steps(target, role, old)
     drift.steps.extend(replacements)
