@@ -133,10 +133,14 @@ def project(tmp_path: Path) -> Path:
 def standins(tmp_path: Path) -> Path:
     folder = tmp_path / "standin-bin"
     folder.mkdir()
-    source = STANDIN.read_text()
+    # Each tool is a small script that runs the stand-in module (and its standin_live module).
+    source = (
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
+        "import standin\nsys.exit(standin.main())\n"
+    )
     for tool in STANDIN_TOOLS:
         path = folder / tool
-        path.write_text(f"#!{sys.executable}\n{source}")
+        path.write_text(source)
         path.chmod(0o755)
     return folder
 
