@@ -16,9 +16,10 @@ import yaml
 
 from conftest import LIVE_STATES, ROOT, calls, himat, write_settings
 from pangeo_himat import names
-from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests
+from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
+from pangeo_himat.versions import load_calendar
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run" / "drift"
 LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
@@ -312,3 +313,13 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
         "eksctl delete nodegroup --cluster himat --region us-west-2 --name spot-0a0a0a --drain "
         "--approve --wait",
     ]
+
+
+def test_a_target_the_calendar_does_not_know_is_refused():
+    calendar = load_calendar()
+    newest = list(calendar.versions)[-1]
+    beyond = f"1.{int(newest.split('.')[1]) + 2}"
+    message = refusal(newest, beyond, calendar)
+    assert message is not None and "does not know" in message
+    assert refusal(newest, newest, calendar) is None
+    assert "cannot downgrade" in (refusal(newest, list(calendar.versions)[-2], calendar) or "")
