@@ -323,3 +323,24 @@ def test_a_target_the_calendar_does_not_know_is_refused():
     assert message is not None and "does not know" in message
     assert refusal(newest, newest, calendar) is None
     assert "cannot downgrade" in (refusal(newest, list(calendar.versions)[-2], calendar) or "")
+
+
+def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_group(
+    project, standins, tmp_path
+):
+    recorded = json.loads((LIVE_STATES / "himat.json").read_text())
+    recorded["nodegroups"][0]["Version"] = "1.34"
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "himat.json").write_text(json.dumps(recorded))
+    result = himat(project, "upgrade", "-f", "default.yaml", path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    done = [c for c in actions(project) if "template" not in c and "describe-addon" not in c]
+    assert done[0] == KUBECONFIG
+    assert not any(call.startswith("eksctl upgrade cluster") for call in done)
+    assert [call.split()[:3] for call in done[1:6]] == [["eksctl", "update", "addon"]] * 5
+    assert done[6].startswith("eksctl upgrade nodegroup --cluster himat --region us-west-2 --name")
+    assert done[6].endswith("--kubernetes-version 1.35")
+    assert done[7].startswith("helm upgrade --install aws-node-termination-handler")
+    assert len(done) == 8
