@@ -37,14 +37,14 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     target = Target.of(settings)
     if dry_run and shutil.which("eksctl") is None:
         click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
-        print_plan(plans.cluster_steps(settings, exists=False))
+        print_plan(plans.cluster_steps(settings))
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     found = read_live(target, dry_run)
     if found is not None:
         follow_settings(target, result, found, dry_run)
         return
-    steps = plans.cluster_steps(settings, exists=False)
+    steps = plans.cluster_steps(settings)
     if dry_run:
         print_plan(steps)
         return

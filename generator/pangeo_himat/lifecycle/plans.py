@@ -265,29 +265,11 @@ def _scale_workers(target: Target, replicas: int) -> Step:
     return Step(f"scale Dask workers to {replicas}", argv)
 
 
-def desired_nodes(settings: Settings) -> tuple[int, int]:
-    """(stable, spot) node counts the settings ask for."""
-    if settings["hibernate"]:
-        return 0, 0
-    return 1, settings["spot"]["nodes"]
-
-
-def cluster_steps(settings: Settings, exists: bool) -> list[Step]:
-    """Create the cluster, or add missing nodegroups and scale the others to the settings."""
+def cluster_steps(settings: Settings) -> list[Step]:
+    """Create the cluster (a running one follows the settings through lifecycle/drift.py)."""
     target = Target.of(settings)
-    if not exists:
-        create = ("eksctl", "create", "cluster", "-f", target.eksctl_file)
-        return [Step("create the cluster (15-20 minutes)", create), _kubeconfig(target)]
-    stable, spot = desired_nodes(settings)
-    return [
-        Step(
-            "create missing nodegroups (existing ones are skipped)",
-            ("eksctl", "create", "nodegroup", "-f", target.eksctl_file),
-        ),
-        _eksctl_scale(target, target.stable_group, stable, 1),
-        _eksctl_scale(target, target.spot_group, spot, settings["spot"]["max_nodes"]),
-        _kubeconfig(target),
-    ]
+    create = ("eksctl", "create", "cluster", "-f", target.eksctl_file)
+    return [Step("create the cluster (15-20 minutes)", create), _kubeconfig(target)]
 
 
 def install_steps(settings: Settings) -> list[Step]:
