@@ -344,3 +344,15 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
     assert done[6].endswith("--kubernetes-version 1.35")
     assert done[7].startswith("helm upgrade --install aws-node-termination-handler")
     assert len(done) == 8
+
+
+def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins):
+    settings = settings_file(project, {"stable.instance_type": "m5.2xlarge"})
+    result = himat(project, "cluster", "-f", settings, path=standins,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "after himat upgrade: replace" in result.stdout
+    assert actions(project) == [KUBECONFIG]
+    status = himat(project, "status", "-f", settings, path=standins, cluster_exists="1",
+                   live=str(LIVE_1_33))  # fmt: skip
+    assert "make upgrade, then make cluster" in status.stdout

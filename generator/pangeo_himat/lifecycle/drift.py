@@ -242,6 +242,17 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
                 )
             )
             continue
+        elif live.version != version:
+            # A new group takes the settings' version, which the control plane does not run yet.
+            drift.differences.append(
+                Difference(
+                    f"nodegroup {role}",
+                    ", ".join(olds) or "absent",
+                    wanted,
+                    version_action(live.version, version, "after himat upgrade: replace"),
+                )
+            )
+            continue
         else:
             replacements.append(create_group_step(target, wanted))
         if current is None or olds:
