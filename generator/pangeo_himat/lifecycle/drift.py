@@ -177,6 +177,8 @@ def retire_steps(target: Target, role: str, old: str) -> list[Step]:
     retires it, handing its data to the others), and only then is the group drained. Stable:
     the drain moves Jupyter and the scheduler; the new group is in zones[0] too, so the
     notebooks' volume attaches there."""
+    # kubectl cordon -l/--selector (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go,
+    # NewCmdCordon); rollout restart/status take TYPE/NAME and --timeout (pkg/cmd/rollout).
     selector = f"{names.EKSCTL_NODEGROUP_LABEL}={old}"
     steps = [Step(f"cordon the nodes of {old}", ("kubectl", "cordon", "-l", selector))]
     if role == names.SPOT_NODEGROUP:
