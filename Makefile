@@ -90,7 +90,7 @@ import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml (FORCE=
 
 # --- lifecycle: each verb is `himat <verb>`; DRY_RUN=1 prints the commands instead -------------
 # (himat also reads DRY_RUN=1 from the environment; $(DRY) passes it explicitly.)
-cluster: $(VENV)/.base ## create the EKS cluster, or bring its nodegroups in line with the settings
+cluster: $(VENV)/.base ## create the EKS cluster, or make the running one follow the settings
 	$(HIMAT) cluster -f $(SETTINGS) $(DRY)
 
 install: $(VENV)/.base ## helm upgrade --install the spot termination handler, then the chart
