@@ -18,7 +18,7 @@ export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
 
 .DEFAULT_GOAL := help
 .PHONY: help test lint validate render fit cost bench local tools image \
-        cluster install hibernate resume scale status connect destroy import-tfvars
+        cluster install hibernate resume scale status connect destroy import-tfvars upgrade
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -100,7 +100,7 @@ import-tfvars: $(VENV)/.base ## TFVARS=terraform.tfvars -> settings.yaml (FORCE=
 
 # --- lifecycle: each verb is `himat <verb>`; DRY_RUN=1 prints the commands instead -------------
 # (himat also reads DRY_RUN=1 from the environment; $(DRY) passes it explicitly.)
-cluster: $(VENV)/.base ## create the EKS cluster, or bring its nodegroups in line with the settings
+cluster: $(VENV)/.base ## create the EKS cluster, or make the running one follow the settings
 	$(HIMAT) cluster -f $(SETTINGS) $(DRY)
 
 install: $(VENV)/.base ## helm upgrade --install the spot termination handler, then the chart
@@ -114,6 +114,9 @@ resume: $(VENV)/.base ## scale both nodegroups and the workers back to the setti
 
 scale: $(VENV)/.base ## NODES=5: set the spot node count and the workers that fit
 	$(HIMAT) scale $(NODES) -f $(SETTINGS) $(DRY)
+
+upgrade: $(VENV)/.base ## upgrade Kubernetes to cluster.kubernetes_version, one minor version at a time
+	$(HIMAT) upgrade -f $(SETTINGS) $(DRY)
 
 status: $(VENV)/.base ## nodegroups, pods, URLs, hibernated or not
 	$(HIMAT) status -f $(SETTINGS) $(DRY)

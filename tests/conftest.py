@@ -211,6 +211,8 @@ def deployment_pod_spec(documents: list[dict[str, Any]], suffix: str) -> dict[st
 # --- lifecycle stand-ins: a checkout-like project and eksctl/helm/kubectl/aws stand-ins -------
 
 STANDIN = Path(__file__).parent / "standins" / "standin.py"
+# Recorded live states of running clusters, one <cluster>.json each (the stand-ins' $STANDIN_LIVE).
+LIVE_STATES = Path(__file__).parent / "fixtures" / "live"
 LIFECYCLE_SETTINGS = {
     "default": ROOT / "settings.yaml",
     "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
@@ -238,10 +240,14 @@ def project(tmp_path: Path) -> Path:
 def standins(tmp_path: Path) -> Path:
     folder = tmp_path / "standin-bin"
     folder.mkdir()
-    source = STANDIN.read_text()
+    # Each tool is a small script that runs the stand-in module (and its standin_live module).
+    source = (
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
+        "import standin\nsys.exit(standin.main())\n"
+    )
     for tool in STANDIN_TOOLS:
         path = folder / tool
-        path.write_text(f"#!{sys.executable}\n{source}")
+        path.write_text(source)
         path.chmod(0o755)
     return folder
 
@@ -256,6 +262,8 @@ def himat_env(
     }
     env["PATH"] = str(path) if path else "/nonexistent"
     env["STANDIN_LOG"] = str(project / "calls.jsonl")
+    env["STANDIN_LIVE"] = str(LIVE_STATES)
+    env["STANDIN_REAL_HELM"] = str(HELM4)
     env.update({f"STANDIN_{key.upper()}": value for key, value in knobs.items()})
     env.update(extra_env or {})
     return env

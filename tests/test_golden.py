@@ -50,7 +50,7 @@ def test_render_writes_every_file_the_lifecycle_verbs_read(tmp_path):
     result = run_himat("render", "-f", str(ROOT / "settings.yaml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     settings = load_settings(ROOT / "settings.yaml")
-    steps = plans.install_steps(settings) + plans.cluster_steps(settings, exists=False)
+    steps = plans.install_steps(settings) + plans.cluster_steps(settings)
     read = [step.argv[step.argv.index("-f") + 1] for step in steps if "-f" in step.argv]
     assert len(read) == 3
     assert all((tmp_path / path).is_file() for path in read), read

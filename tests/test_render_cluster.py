@@ -26,8 +26,10 @@ def test_cluster_config_is_valid_for_eksctl(rendered, eksctl_schema):
 def test_spot_group_is_unmanaged_all_spot_with_price_cap(rendered):
     _, settings, result = rendered
     config = result.cluster_config
-    assert [group["name"] for group in config["nodeGroups"]] == [names.SPOT_NODEGROUP]
-    assert names.SPOT_NODEGROUP not in [g["name"] for g in config["managedNodeGroups"]]
+    roles = [names.nodegroup_role(group["name"]) for group in config["nodeGroups"]]
+    assert roles == [names.SPOT_NODEGROUP]
+    managed = [names.nodegroup_role(g["name"]) for g in config["managedNodeGroups"]]
+    assert managed == [names.STABLE_NODEGROUP]
     distribution = config["nodeGroups"][0]["instancesDistribution"]
     assert distribution["onDemandBaseCapacity"] == 0
     assert distribution["onDemandPercentageAboveBaseCapacity"] == 0

@@ -7,6 +7,10 @@ builds" says what each nodegroup label and the spot taint are for.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 CHART_DIR_NAME = "charts/pangeo-himat"
 OUTPUT_DIR_NAME = "clusterconfig"
 EKSCTL_FILE = "eksctl.yaml"
@@ -15,8 +19,11 @@ TERMINATION_HANDLER_FILE = "termination-handler.yaml"
 STATE_FILE = "state.yaml"
 SCHEMA_FILE = "values.schema.json"
 
+# The two nodegroups' roles; each group's name is its role and a short hash of the fields
+# eksctl cannot change in place (nodegroup_name), so a change of them is a new group.
 STABLE_NODEGROUP = "stable"
 SPOT_NODEGROUP = "spot"
+NODEGROUP_HASH_CHARS = 6
 
 # Node labels and the spot taint; the chart's selectors and tolerations match them.
 CORE_LABEL = ("hub.jupyter.org/node-purpose", "core")
@@ -40,6 +47,29 @@ DASHBOARD_LOCAL_PORT = DASHBOARD_PORT
 # The spot termination handler: its own Helm release in kube-system.
 TERMINATION_HANDLER_RELEASE = "aws-node-termination-handler"
 TERMINATION_HANDLER_NAMESPACE = "kube-system"
+
+# The label eksctl puts on every node of a nodegroup (eksctl pkg/apis/eksctl.io/v1alpha5/
+# types.go NodeGroupNameLabel).
+EKSCTL_NODEGROUP_LABEL = "alpha.eksctl.io/nodegroup-name"
+
+
+def nodegroup_name(role: str, fixed_fields: dict[str, Any]) -> str:
+    """`<role>-<hash>`: the hash covers the fields a running group keeps for life, so the name
+    changes exactly when the group must be replaced (eksctl shows none of them in `get
+    nodegroup`, pkg/actions/nodegroup/get.go Summary, so the name is how they are compared)."""
+    canonical = json.dumps(fixed_fields, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return f"{role}-{digest[:NODEGROUP_HASH_CHARS]}"
+
+
+def nodegroup_role(name: str) -> str | None:
+    """The role (`stable`, `spot`) of a nodegroup named by nodegroup_name, else None."""
+    if name in (STABLE_NODEGROUP, SPOT_NODEGROUP):
+        return name  # named before the hash was part of the name
+    role, _, digest = name.rpartition("-")
+    if role in (STABLE_NODEGROUP, SPOT_NODEGROUP) and len(digest) == NODEGROUP_HASH_CHARS:
+        return role
+    return None
 
 
 def release_name(cluster_name: str) -> str:
@@ -75,6 +105,11 @@ def token_secret(cluster_name: str) -> str:
 def jupyter_pvc(cluster_name: str) -> str:
     """The notebooks' PersistentVolumeClaim is `<release>-jupyter-home`."""
     return f"{release_name(cluster_name)}-jupyter-home"
+
+
+def jupyter_deployment(cluster_name: str) -> str:
+    """The chart names the Jupyter Deployment `<release>-jupyter`."""
+    return f"{release_name(cluster_name)}-jupyter"
 
 
 def worker_deployment(cluster_name: str) -> str:

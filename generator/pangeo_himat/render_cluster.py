@@ -73,25 +73,69 @@ def addons() -> list[dict[str, Any]]:
     ]
 
 
+# What eksctl cannot change on a running nodegroup: a change of any of these replaces the group.
+# (`eksctl scale nodegroup` changes sizes only; instance types, spot prices, volumes, labels,
+# taints and the AMI live in the launch template and the CloudFormation stack eksctl created.)
+REPLACEMENT_FIELDS = (
+    "instanceType",
+    "instancesDistribution",
+    "amiFamily",
+    "availabilityZones",
+    "volumeSize",
+    "volumeType",
+    "labels",
+    "taints",
+)
+
+
+def replacement_fields(group: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a rendered group its name's hash covers (sizes and tags left out)."""
+    fields = {key: group[key] for key in REPLACEMENT_FIELDS if key in group}
+    distribution = fields.get("instancesDistribution")
+    if distribution is not None:
+        fields["instancesDistribution"] = {
+            key: distribution[key] for key in ("instanceTypes", "maxPrice") if key in distribution
+        }
+    return fields
+
+
+def group_name(role: str, group: dict[str, Any], kubernetes_version: str) -> str:
+    """The role and the hash of the group's replacement fields. The unmanaged spot group's
+    nodes also keep their Kubernetes version for life (its AMI), so its hash covers the version;
+    the managed stable group upgrades in place (`eksctl upgrade nodegroup`), so its does not."""
+    fields = replacement_fields(group)
+    if role == names.SPOT_NODEGROUP:
+        fields["kubernetesVersion"] = kubernetes_version
+    return names.nodegroup_name(role, fields)
+
+
+def named(role: str, kubernetes_version: str, group: dict[str, Any]) -> dict[str, Any]:
+    """The group with its name first."""
+    return {"name": group_name(role, group, kubernetes_version), **group}
+
+
 def stable_nodegroup(settings: Settings) -> dict[str, Any]:
     """One on-demand node in the first zone, next to the Jupyter volume."""
     zones = settings["cluster"]["zones"]
-    return {
-        "name": names.STABLE_NODEGROUP,
-        "instanceType": settings["stable"]["instance_type"],
-        "amiFamily": AMI_FAMILY,
-        "availabilityZones": [zones[0]],
-        "minSize": 0,
-        "maxSize": 1,
-        "desiredCapacity": 0 if settings["hibernate"] else 1,
-        "volumeSize": STABLE_VOLUME_GIB,
-        "volumeType": "gp3",
-        "volumeEncrypted": True,
-        "labels": dict([names.CORE_LABEL, names.SCHEDULER_LABEL]),
-        "tags": cost_tags(settings),
-        "disableIMDSv1": True,
-        "disablePodIMDS": True,
-    }
+    return named(
+        names.STABLE_NODEGROUP,
+        settings["cluster"]["kubernetes_version"],
+        {
+            "instanceType": settings["stable"]["instance_type"],
+            "amiFamily": AMI_FAMILY,
+            "availabilityZones": [zones[0]],
+            "minSize": 0,
+            "maxSize": 1,
+            "desiredCapacity": 0 if settings["hibernate"] else 1,
+            "volumeSize": STABLE_VOLUME_GIB,
+            "volumeType": "gp3",
+            "volumeEncrypted": True,
+            "labels": dict([names.CORE_LABEL, names.SCHEDULER_LABEL]),
+            "tags": cost_tags(settings),
+            "disableIMDSv1": True,
+            "disablePodIMDS": True,
+        },
+    )
 
 
 def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
@@ -109,24 +153,27 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "capacityRebalance": True,
         }
     )
-    return {
-        "name": names.SPOT_NODEGROUP,
-        "amiFamily": AMI_FAMILY,
-        "availabilityZones": list(zones) if spot["spread_zones"] else [zones[0]],
-        "minSize": 0,
-        "maxSize": spot["max_nodes"],
-        "desiredCapacity": 0 if settings["hibernate"] else spot["nodes"],
-        "instancesDistribution": distribution,
-        "volumeSize": spot_volume_gib(fit),
-        "volumeType": "gp3",
-        "volumeEncrypted": True,
-        "labels": dict([names.WORKER_LABEL]),
-        "taints": [dict(names.WORKER_TAINT)],
-        "tags": {**cost_tags(settings), **autoscaler_tags(settings["cluster"]["name"])},
-        "propagateASGTags": True,
-        "disableIMDSv1": True,
-        "disablePodIMDS": True,
-    }
+    return named(
+        names.SPOT_NODEGROUP,
+        settings["cluster"]["kubernetes_version"],
+        {
+            "amiFamily": AMI_FAMILY,
+            "availabilityZones": list(zones) if spot["spread_zones"] else [zones[0]],
+            "minSize": 0,
+            "maxSize": spot["max_nodes"],
+            "desiredCapacity": 0 if settings["hibernate"] else spot["nodes"],
+            "instancesDistribution": distribution,
+            "volumeSize": spot_volume_gib(fit),
+            "volumeType": "gp3",
+            "volumeEncrypted": True,
+            "labels": dict([names.WORKER_LABEL]),
+            "taints": [dict(names.WORKER_TAINT)],
+            "tags": {**cost_tags(settings), **autoscaler_tags(settings["cluster"]["name"])},
+            "propagateASGTags": True,
+            "disableIMDSv1": True,
+            "disablePodIMDS": True,
+        },
+    )
 
 
 def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:

@@ -17,6 +17,13 @@ STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool pr
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
 STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z.
+
+The running clusters' recorded live states (what `eksctl get cluster|nodegroup|addon|
+podidentityassociation -o json` print) come from $STANDIN_LIVE, a folder of <cluster>.json
+files ({"cluster": [...], "nodegroups": [...], "addons": [...], "podidentityassociations":
+[...]}, eksctl's JSON shapes); eksctl create/delete/scale/upgrade of nodegroups and clusters,
+update addon and create/delete podidentityassociation change them in the world.
+`helm template` is local work, not AWS: it runs the real helm at $STANDIN_REAL_HELM.
 """
 
 import base64
@@ -24,6 +31,17 @@ import json
 import os
 import sys
 import time
+
+from standin_live import (
+    addon_versions,
+    change_live,
+    eksctl_get,
+    flag,
+    live_from_config,
+    live_of,
+    read_config,
+    recorded_live,
+)
 
 VERSIONS = {"eksctl": "0.215.0", "helm": "3.18.0", "kubectl": "1.34.1", "aws": "2.31.0"}
 VOLUME_ID = "vol-0123456789abcdef0"
@@ -45,7 +63,7 @@ def load_world() -> dict:
             return json.load(handle)
     except FileNotFoundError:
         exists = bool(os.environ.get("STANDIN_CLUSTER_EXISTS"))
-        return {"cluster": exists, "claim": exists, "volume": True}
+        return {"cluster": exists, "claim": exists, "volume": True, "live": recorded_live()}
 
 
 def save_world(world: dict) -> None:
@@ -188,21 +206,26 @@ def answer(tool: str, args: list[str]) -> int:
             return 253
         print(json.dumps({"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/a"}))
         return 0
-    if tool == "eksctl" and args[:2] == ["get", "cluster"]:
-        if not world["cluster"] or os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
-            name = args[args.index("--name") + 1]
-            return describe_cluster_error(name, f'unable to describe control plane "{name}"')
-        print(json.dumps([{"Name": CLUSTER, "Status": "ACTIVE"}]))
-        return 0
-    if tool == "eksctl" and args[:2] == ["get", "nodegroup"]:
+    if tool == "eksctl" and args[:1] == ["get"] and args[1:2] != ["cluster"]:
+        name = flag(args, "--cluster")
         if not world["cluster"]:
-            name = args[args.index("--cluster") + 1]
             return describe_cluster_error(name, "unable to describe cluster control plane")
-        groups = [{"Name": "stable", "DesiredCapacity": 1}, {"Name": "spot", "DesiredCapacity": 3}]
-        print(json.dumps(groups))
-        return 0
+        return eksctl_get(args[1], live_of(world, name))
+    if tool == "eksctl" and args[:2] == ["get", "cluster"]:
+        name = flag(args, "--name")
+        if not world["cluster"] or os.environ.get("STANDIN_GET_CLUSTER_ERROR"):
+            return describe_cluster_error(name, f'unable to describe control plane "{name}"')
+        return eksctl_get("cluster", live_of(world, name))
+    if tool == "eksctl" and args[:2] == ["utils", "describe-addon-versions"]:
+        return addon_versions(flag(args, "--name"), flag(args, "--kubernetes-version"))
+    if tool == "helm" and args[:1] == ["template"]:
+        os.execv(os.environ["STANDIN_REAL_HELM"], ["helm", *args])
+    if tool == "eksctl":
+        change_live(args, world)
     if tool == "eksctl" and args[:2] == ["create", "cluster"]:
         world.update(cluster=True, claim=False)
+        config = read_config(flag(args, "-f"))
+        world["live"][config["metadata"]["name"]] = live_from_config(config)
     if tool == "eksctl" and args[:2] == ["delete", "cluster"]:
         world.update(cluster=False, claim=False)
     if tool == "kubectl" and args[:2] == ["config", "current-context"]:

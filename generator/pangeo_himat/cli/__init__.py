@@ -13,6 +13,7 @@ from pangeo_himat.cli.destroy import destroy
 from pangeo_himat.cli.generate import cost, fit, import_tfvars_command, render, validate
 from pangeo_himat.cli.lifecycle import cluster, hibernate, install, resume, scale
 from pangeo_himat.cli.observe import connect, status
+from pangeo_himat.cli.running import upgrade_command
 from pangeo_himat.local import local_command
 
 VERBS = (
@@ -27,6 +28,7 @@ VERBS = (
     hibernate,
     resume,
     scale,
+    upgrade_command,
     status,
     connect,
     destroy,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import answers, plans
-from pangeo_himat.lifecycle.output import parsed
+from pangeo_himat.lifecycle import plans
+from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.plans import Target
-from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
+from pangeo_himat.lifecycle.runner import print_plan, run_steps
 from pangeo_himat.render import Rendered
 from pangeo_himat.settings import Settings
 
@@ -23,26 +25,33 @@ AWS_TOOLS = ["eksctl", "kubectl", "aws"]
 @click.command()
 @lifecycle_verb
 def cluster(settings_path: Path | None, dry_run: bool) -> None:
-    """Create the EKS cluster, or bring its nodegroups in line with the settings."""
+    """Create the EKS cluster, or make the running one follow the settings.
+
+    On a running cluster: pod identity associations, add-ons, nodegroup sizes, and a new
+    nodegroup for what eksctl cannot change in place. --dry-run reads the live cluster and
+    prints the differences, then the commands.
+    """
     settings = validated(settings_path, changes_aws=True)
-    rendered(settings)
-    preflighted(["eksctl", "aws"], dry_run)
+    result = rendered(settings)
+    preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
-    query = plans.cluster_query(target)
-    if dry_run:
-        click.echo(f"# asks first: {query.shell()}")
-        print_plan(plans.cluster_steps(settings, exists=False))
-        click.echo("# if the cluster exists already, instead:")
-        for step in plans.cluster_steps(settings, exists=True):
-            click.echo(f"# {step.shell()}")
+    if dry_run and shutil.which("eksctl") is None:
+        click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
+        print_plan(plans.cluster_steps(settings))
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
-    exists = parsed(observe(query), answers.clusters, "a JSON list of clusters") is not None
-    run_steps("cluster", plans.cluster_steps(settings, exists))
-    click.echo(
-        f"cluster {target.cluster} is {'up to date' if exists else 'created'} in "
-        f"{target.region}; next: make install"
-    )
+    found = read_live(target, dry_run)
+    if found is not None:
+        follow_settings(target, result, found, dry_run)
+        return
+    steps = plans.cluster_steps(settings)
+    if dry_run:
+        print_plan(steps)
+        return
+    run_steps("cluster", steps)
+    # eksctl create cluster made the associations in the file: record what they apply.
+    record_policies(target, policy_hashes(result.cluster_config))
+    click.echo(f"cluster {target.cluster} is created in {target.region}; next: make install")
 
 
 @click.command()

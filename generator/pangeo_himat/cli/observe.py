@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.running import follows_line, read_live, support_line
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
+from pangeo_himat.versions import today
 
 
 @click.command()
@@ -24,25 +26,29 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     --dry-run prints the queries it would make.
     """
     settings = validated(settings_path, changes_aws=False)
-    rendered(settings)
+    result = rendered(settings)
     preflighted(["eksctl", "kubectl"], dry_run, credentials=False)
     target = Target.of(settings)
     if dry_run:
         print_plan(plans.status_queries(settings))
         return
-    groups = observe(plans.nodegroups_query(target))
-    sizes = parsed(groups, answers.nodegroup_sizes, "nodegroups as JSON")
-    if sizes is None:
+    found = read_live(target)
+    if found is None:
         click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
         sys.exit(1)
+    sizes = {group.name: group.desired for group in found.groups}
     for name, size in sizes.items():
         click.echo(f"nodegroup {name}: {size} nodes")
     pods = observe(plans.pods_query(target))
     counts = parsed(pods, answers.pod_phases, "a JSON list of pods") or {}
     for component, phases in sorted(counts.items()):
         click.echo(f"pods {component}: " + ", ".join(f"{n} {p}" for p, n in phases.items()))
-    hibernated = sizes.get(names.SPOT_NODEGROUP, 0) == 0
-    click.echo(f"hibernated: {'yes' if hibernated else 'no'}")
+    spot = [
+        size for name, size in sizes.items() if names.nodegroup_role(name) == names.SPOT_NODEGROUP
+    ]
+    click.echo(f"hibernated: {'yes' if sum(spot) == 0 else 'no'}")
+    click.echo(support_line(found.version, today()))
+    click.echo(follows_line(target, result, found))
     for line in urls(settings):
         click.echo(line)
 

@@ -24,12 +24,6 @@ def clusters(text: str) -> list[Any]:
     return found
 
 
-def nodegroup_sizes(text: str) -> dict[str, int]:
-    """eksctl get nodegroup -o json: a list of summaries with `Name` and `DesiredCapacity`
-    (eksctl pkg/actions/nodegroup/get.go, type Summary)."""
-    return {str(group["Name"]): int(group["DesiredCapacity"]) for group in json.loads(text)}
-
-
 def pod_phases(text: str) -> dict[str, dict[str, int]]:
     """kubectl get pods -o json: the pods of each component, counted by phase."""
     counts: dict[str, dict[str, int]] = {}

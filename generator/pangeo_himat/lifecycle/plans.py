@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pangeo_himat import names, termination_handler
 from pangeo_himat.fit import FitReport
+from pangeo_himat.render import render_all
 from pangeo_himat.settings import Settings
 
 HELM_TIMEOUT = "15m"
@@ -70,11 +71,14 @@ class Target:
     nth_values_file: str
     state_file: str
     chart: str
+    stable_group: str
+    spot_group: str
 
     @classmethod
     def of(cls, settings: Settings) -> Target:
         name = settings["cluster"]["name"]
         folder = Path(names.OUTPUT_DIR_NAME) / name
+        config = render_all(settings).cluster_config
         return cls(
             cluster=name,
             region=settings["cluster"]["region"],
@@ -85,6 +89,8 @@ class Target:
             nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
             state_file=str(folder / names.STATE_FILE),
             chart=names.CHART_DIR_NAME,
+            stable_group=str(config["managedNodeGroups"][0]["name"]),
+            spot_group=str(config["nodeGroups"][0]["name"]),
         )
 
 
@@ -99,6 +105,40 @@ def cluster_query(target: Target) -> Step:
 def nodegroups_query(target: Target) -> Step:
     where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
     return Step("nodegroups", ("eksctl", "get", "nodegroup", *where), EKSCTL_NOT_FOUND)
+
+
+def addons_query(target: Target) -> Step:
+    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
+    return Step("add-ons", ("eksctl", "get", "addon", *where), EKSCTL_NOT_FOUND)
+
+
+def associations_query(target: Target) -> Step:
+    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
+    argv = ("eksctl", "get", "podidentityassociation", *where)
+    return Step("pod identity associations", argv, EKSCTL_NOT_FOUND)
+
+
+def live_queries(target: Target) -> list[Step]:
+    """What `cluster` and `upgrade` read of a running cluster, in this order."""
+    return [
+        cluster_query(target),
+        nodegroups_query(target),
+        addons_query(target),
+        associations_query(target),
+    ]
+
+
+def addon_versions_query(target: Target, addon: str, version: str) -> Step:
+    """The add-on versions EKS offers for a Kubernetes version (JSON, one marked default)."""
+    argv = ("eksctl", "utils", "describe-addon-versions", "--name", addon)
+    where = ("--kubernetes-version", version, "--region", target.region)
+    return Step(f"{addon} versions for Kubernetes {version}", (*argv, *where))
+
+
+def chart_template_step(target: Target) -> Step:
+    """The chart's manifests as `install` would apply them (local: reads no cluster)."""
+    argv = ("helm", "template", target.release, target.chart, "--namespace", target.namespace)
+    return Step("the chart's manifests", (*argv, "-f", target.values_file))
 
 
 def pods_query(target: Target) -> Step:
@@ -155,7 +195,7 @@ def jupyter_service_query(target: Target) -> Step:
 def status_queries(settings: Settings) -> list[Step]:
     """What status reads, in the order it prints the answers."""
     target = Target.of(settings)
-    steps = [nodegroups_query(target), pods_query(target)]
+    steps = [*live_queries(target), pods_query(target)]
     if settings["jupyter"]["expose"] == "loadbalancer":
         steps.append(load_balancer_query(target))
     return steps
@@ -211,35 +251,25 @@ def _kubeconfig(target: Target) -> Step:
     return Step("write the kubeconfig entry", ("eksctl", "utils", "write-kubeconfig", *where))
 
 
+def scale_nodegroup_step(target: Target, group: str, nodes: int, max_nodes: int) -> Step:
+    return _eksctl_scale(target, group, nodes, max_nodes)
+
+
+def kubeconfig_step(target: Target) -> Step:
+    return _kubeconfig(target)
+
+
 def _scale_workers(target: Target, replicas: int) -> Step:
     deployment = f"deployment/{names.worker_deployment(target.cluster)}"
     argv = ("kubectl", "scale", deployment, "--replicas", str(replicas), "-n", target.namespace)
     return Step(f"scale Dask workers to {replicas}", argv)
 
 
-def desired_nodes(settings: Settings) -> tuple[int, int]:
-    """(stable, spot) node counts the settings ask for."""
-    if settings["hibernate"]:
-        return 0, 0
-    return 1, settings["spot"]["nodes"]
-
-
-def cluster_steps(settings: Settings, exists: bool) -> list[Step]:
-    """Create the cluster, or add missing nodegroups and scale the others to the settings."""
+def cluster_steps(settings: Settings) -> list[Step]:
+    """Create the cluster (a running one follows the settings through lifecycle/drift.py)."""
     target = Target.of(settings)
-    if not exists:
-        create = ("eksctl", "create", "cluster", "-f", target.eksctl_file)
-        return [Step("create the cluster (15-20 minutes)", create), _kubeconfig(target)]
-    stable, spot = desired_nodes(settings)
-    return [
-        Step(
-            "create missing nodegroups (existing ones are skipped)",
-            ("eksctl", "create", "nodegroup", "-f", target.eksctl_file),
-        ),
-        _eksctl_scale(target, names.STABLE_NODEGROUP, stable, 1),
-        _eksctl_scale(target, names.SPOT_NODEGROUP, spot, settings["spot"]["max_nodes"]),
-        _kubeconfig(target),
-    ]
+    create = ("eksctl", "create", "cluster", "-f", target.eksctl_file)
+    return [Step("create the cluster (15-20 minutes)", create), _kubeconfig(target)]
 
 
 def install_steps(settings: Settings) -> list[Step]:
@@ -267,10 +297,10 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
     target = Target.of(settings)
     steps = [
         _scale_workers(target, 0),
-        _eksctl_scale(target, names.SPOT_NODEGROUP, 0, settings["spot"]["max_nodes"]),
+        _eksctl_scale(target, target.spot_group, 0, settings["spot"]["max_nodes"]),
     ]
     if everything:
-        steps.append(_eksctl_scale(target, names.STABLE_NODEGROUP, 0, 1))
+        steps.append(_eksctl_scale(target, target.stable_group, 0, 1))
     return steps
 
 
@@ -279,8 +309,8 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
     target = Target.of(settings)
     spot = settings["spot"]
     return [
-        _eksctl_scale(target, names.STABLE_NODEGROUP, 1, 1),
-        _eksctl_scale(target, names.SPOT_NODEGROUP, spot["nodes"], spot["max_nodes"]),
+        _eksctl_scale(target, target.stable_group, 1, 1),
+        _eksctl_scale(target, target.spot_group, spot["nodes"], spot["max_nodes"]),
         _scale_workers(target, fit.worker_count),
     ]
 
@@ -289,7 +319,7 @@ def scale_steps(settings: Settings, fit: FitReport, nodes: int) -> list[Step]:
     """Spot nodes to `nodes`, workers to what fits on them."""
     target = Target.of(settings)
     return [
-        _eksctl_scale(target, names.SPOT_NODEGROUP, nodes, settings["spot"]["max_nodes"]),
+        _eksctl_scale(target, target.spot_group, nodes, settings["spot"]["max_nodes"]),
         _scale_workers(target, nodes * fit.workers_per_node),
     ]
 

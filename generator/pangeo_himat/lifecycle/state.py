@@ -16,6 +16,7 @@ import yaml
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.writer import to_yaml, write_atomic
 
+POLICIES_KEY = "pod_identity_policies"
 HEADER = "# Written by himat; records what only the live system knows. Do not edit.\n"
 
 
@@ -36,6 +37,20 @@ class State:
 
     def with_volume(self, volume: KeptVolume | None) -> State:
         return replace(self, volume=volume)
+
+    def policy_hashes(self) -> dict[str, str]:
+        """`namespace/serviceaccount` -> hash of the permission policy last applied to its role
+        (eksctl's `get podidentityassociation` shows no policy, so this is how a change shows)."""
+        found = self.other.get(POLICIES_KEY)
+        if not isinstance(found, dict):
+            return {}
+        return {str(key): str(value) for key, value in found.items()}
+
+    def with_policy_hashes(self, hashes: dict[str, str]) -> State:
+        other = {key: value for key, value in self.other.items() if key != POLICIES_KEY}
+        if hashes:
+            other[POLICIES_KEY] = dict(sorted(hashes.items()))
+        return replace(self, other=other)
 
     def as_dict(self) -> dict[str, Any]:
         document = dict(self.other)

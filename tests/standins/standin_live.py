@@ -1,0 +1,214 @@
+"""The stand-in eksctl's running clusters: recorded live states and what eksctl verbs do to them.
+
+NOT eksctl: part of the stand-in (standin.py). The shapes are eksctl's own `-o json` output,
+cited at each builder; the numbers (versions, ARNs, IDs) are the stand-in's own.
+"""
+
+import glob
+import json
+import os
+
+import yaml
+
+
+def recorded_live() -> dict:
+    folder = os.environ.get("STANDIN_LIVE")
+    found = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))) if folder else []:
+        with open(path) as handle:
+            found[os.path.basename(path)[: -len(".json")]] = json.load(handle)
+    return found
+
+
+def flag(args: list[str], name: str) -> str:
+    for index, arg in enumerate(args):
+        if arg == name:
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1 :]
+    return ""
+
+
+def read_config(path: str) -> dict:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def live_of(world: dict, name: str) -> dict:
+    """The recorded live state of cluster `name` (a bare default when none was recorded)."""
+    return world["live"].setdefault(
+        name,
+        {
+            "cluster": [{"Name": name, "Version": "1.35", "Status": "ACTIVE"}],
+            "nodegroups": [
+                {"Name": "stable", "DesiredCapacity": 1, "MinSize": 0, "MaxSize": 1},
+                {"Name": "spot", "DesiredCapacity": 3, "MinSize": 0, "MaxSize": 10},
+            ],
+            "addons": [],
+            "podidentityassociations": [],
+        },
+    )
+
+
+def eksctl_get(kind: str, live: dict) -> int:
+    key = {
+        "cluster": "cluster",
+        "nodegroup": "nodegroup",
+        "addon": "addons",
+        "podidentityassociation": "podidentityassociations",
+    }[kind]
+    print(json.dumps(live["nodegroups" if key == "nodegroup" else key], indent=4))
+    return 0
+
+
+def group_summary(cluster: str, group: dict, version: str, kind: str) -> dict:
+    """eksctl pkg/actions/nodegroup/get.go Summary, as `get nodegroup -o json` prints it."""
+    return {
+        "StackName": f"eksctl-{cluster}-nodegroup-{group['name']}",
+        "Cluster": cluster,
+        "Name": group["name"],
+        "Status": "CREATE_COMPLETE" if kind == "unmanaged" else "ACTIVE",
+        "MaxSize": group["maxSize"],
+        "MinSize": group["minSize"],
+        "DesiredCapacity": group["desiredCapacity"],
+        "InstanceType": group.get("instanceType", "-"),
+        "ImageID": "ami-0abcdef1234567890",
+        "CreationTime": "2026-11-02T09:14:07Z",
+        "NodeInstanceRoleARN": f"arn:aws:iam::123456789012:role/{cluster}-{group['name']}",
+        "AutoScalingGroupName": f"eks-{group['name']}-asg",
+        "Version": version,
+        "Type": kind,
+    }
+
+
+def association_summary(cluster: str, association: dict) -> dict:
+    """eksctl pkg/actions/podidentityassociation/getter.go Summary."""
+    return {
+        "AssociationARN": f"arn:aws:eks:us-west-2:123456789012:podidentityassociation/{cluster}/"
+        "a-0123456789abcdef0",
+        "Namespace": association["namespace"],
+        "ServiceAccountName": association["serviceAccountName"],
+        "RoleARN": f"arn:aws:iam::123456789012:role/{association.get('roleName', 'role')}",
+        "OwnerARN": "",
+    }
+
+
+def addon_summary(addon: dict, version: str) -> dict:
+    """eksctl pkg/actions/addon/get.go Summary."""
+    return {
+        "Name": addon["name"],
+        "Version": addon_version(addon["name"], version),
+        "NewerVersion": "",
+        "IAMRole": "",
+        "Status": "ACTIVE",
+        "ConfigurationValues": addon.get("configurationValues", ""),
+        "NamespaceConfig": None,
+        "Issues": None,
+        "PodIdentityAssociations": None,
+    }
+
+
+def addon_version(name: str, kubernetes: str) -> str:
+    """A made-up default version per add-on and Kubernetes minor (the stand-in's own)."""
+    return f"v{kubernetes}.{len(name)}-eksbuild.1"
+
+
+def live_from_config(config: dict) -> dict:
+    """What a cluster made from this ClusterConfig shows."""
+    name, version = config["metadata"]["name"], config["metadata"]["version"]
+    groups = [group_summary(name, g, version, "managed") for g in config["managedNodeGroups"]]
+    groups += [group_summary(name, g, version, "unmanaged") for g in config["nodeGroups"]]
+    return {
+        "cluster": [{"Name": name, "Version": version, "Status": "ACTIVE"}],
+        "nodegroups": groups,
+        "addons": [addon_summary(addon, version) for addon in config["addons"]],
+        "podidentityassociations": [
+            association_summary(name, a)
+            for a in config.get("iam", {}).get("podIdentityAssociations", [])
+        ],
+    }
+
+
+def addon_versions(name: str, kubernetes: str) -> int:
+    """EKS DescribeAddonVersionsOutput as eksctl prints it (pkg/actions/addon/
+    describe_versions.go): one default version, one older."""
+    default = addon_version(name, kubernetes)
+    older = default.replace("-eksbuild.1", "-eksbuild.0")
+    versions = [
+        {
+            "AddonVersion": version,
+            "Architecture": ["amd64", "arm64"],
+            "Compatibilities": [
+                {
+                    "ClusterVersion": kubernetes,
+                    "DefaultVersion": is_default,
+                    "PlatformVersions": ["*"],
+                }
+            ],
+            "RequiresConfiguration": False,
+        }
+        for version, is_default in ((default, True), (older, False))
+    ]
+    print(json.dumps({"Addons": [{"AddonName": name, "AddonVersions": versions}]}, indent=4))
+    return 0
+
+
+def change_live(args: list[str], world: dict) -> None:
+    """What eksctl's changing verbs do to the recorded live state."""
+    verb = args[:2]
+    cluster = flag(args, "--cluster") or flag(args, "--name")
+    config = read_config(flag(args, "-f")) if flag(args, "-f") else None
+    if config is not None:
+        cluster = config["metadata"]["name"]
+    if not cluster or cluster not in world["live"]:
+        return
+    live = world["live"][cluster]
+    version = live["cluster"][0]["Version"]
+    groups = live["nodegroups"]
+    if verb == ["upgrade", "cluster"] and "--approve" in args:
+        live["cluster"][0]["Version"] = flag(args, "--version")
+    elif verb == ["upgrade", "nodegroup"]:
+        for group in groups:
+            if group["Name"] == flag(args, "--name"):
+                group["Version"] = flag(args, "--kubernetes-version")
+    elif verb == ["scale", "nodegroup"]:
+        for group in groups:
+            if group["Name"] == flag(args, "--name"):
+                group["DesiredCapacity"] = int(flag(args, "--nodes"))
+                group["MaxSize"] = int(flag(args, "--nodes-max"))
+    elif verb == ["delete", "nodegroup"] and "--approve" in args:
+        live["nodegroups"] = [g for g in groups if g["Name"] != flag(args, "--name")]
+    elif verb == ["create", "nodegroup"] and config is not None:
+        included = flag(args, "--include").split(",")
+        present = {g["Name"] for g in groups}
+        for kind, key in (("managed", "managedNodeGroups"), ("unmanaged", "nodeGroups")):
+            for group in config[key]:
+                if group["name"] not in present and group["name"] in included:
+                    groups.append(group_summary(cluster, group, version, kind))
+    elif verb == ["update", "addon"] and config is not None:
+        live["addons"] = [addon_summary(a, version) for a in config["addons"]]
+    elif verb == ["update", "addon"]:
+        for addon in live["addons"]:
+            if addon["Name"] == flag(args, "--name"):
+                addon["Version"] = flag(args, "--version")
+    elif verb == ["create", "addon"] and config is not None:
+        present = {a["Name"] for a in live["addons"]}
+        live["addons"] += [
+            addon_summary(a, version) for a in config["addons"] if a["name"] not in present
+        ]
+    elif verb == ["create", "podidentityassociation"] and config is not None:
+        present = {
+            (a["Namespace"], a["ServiceAccountName"]) for a in live["podidentityassociations"]
+        }
+        live["podidentityassociations"] += [
+            association_summary(cluster, a)
+            for a in config["iam"].get("podIdentityAssociations", [])
+            if (a["namespace"], a["serviceAccountName"]) not in present
+        ]
+    elif verb == ["delete", "podidentityassociation"]:
+        gone = (flag(args, "--namespace"), flag(args, "--service-account-name"))
+        live["podidentityassociations"] = [
+            a
+            for a in live["podidentityassociations"]
+            if (a["Namespace"], a["ServiceAccountName"]) != gone
+        ]

@@ -1,0 +1,358 @@
+"""A running cluster follows the settings (`cluster`), and Kubernetes upgrades (`upgrade`).
+
+Contract tests against the stand-ins (tests/standins/standin.py), which answer `eksctl get
+cluster|nodegroup|addon|podidentityassociation -o json` from recorded live states
+(tests/fixtures/live*/<cluster>.json, eksctl's JSON shapes) and change them as eksctl would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import LIVE_STATES, ROOT, calls, himat, write_settings
+from pangeo_himat import names
+from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
+from pangeo_himat.loader import load_settings
+from pangeo_himat.render import render_all
+from pangeo_himat.versions import load_calendar
+
+GOLDEN = Path(__file__).parent / "golden" / "dry-run" / "drift"
+LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
+BUCKET = [{"name": "himat-scratch", "access": "readwrite"}]
+QUERIES = 4  # get cluster, nodegroup, addon, podidentityassociation
+KUBECONFIG = "eksctl utils write-kubeconfig --cluster himat --region us-west-2"
+VARIANTS = {
+    "unchanged": ({}, LIVE_STATES, "cluster"),
+    "bucket-added": ({"data.buckets": BUCKET}, LIVE_STATES, "cluster"),
+    "spot-types-changed": ({"spot.instance_types": ["m6i.2xlarge"]}, LIVE_STATES, "cluster"),
+    "sizes-changed": ({"spot.nodes": 5, "spot.max_nodes": 12}, LIVE_STATES, "cluster"),
+    "stable-type-changed": ({"stable.instance_type": "m5.2xlarge"}, LIVE_STATES, "cluster"),
+    "live-1.33": ({}, LIVE_1_33, "cluster"),
+    "upgrade-1.33-to-1.35": ({}, LIVE_1_33, "upgrade"),
+}
+
+
+def settings_file(project: Path, changes: dict) -> str:
+    write_settings(project, changes, name="changed.yaml")
+    return "changed.yaml"
+
+
+def actions(project: Path) -> list[str]:
+    """The calls after the live-state queries."""
+    return [call for call in calls(project) if " get " not in f" {call} "]
+
+
+def spot_name(project: Path, settings: str) -> str:
+    return str(
+        render_all(load_settings(project / settings)).cluster_config["nodeGroups"][0]["name"]
+    )
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_dry_run_prints_the_golden_difference_and_commands(variant, project, standins):
+    changes, live, verb = VARIANTS[variant]
+    settings = settings_file(project, changes)
+    result = himat(project, verb, "-f", settings, "--dry-run", path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    golden = GOLDEN / f"{variant}.txt"
+    if os.environ.get("HIMAT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+    assert actions(project) == [] or all(
+        "template" in a or "describe-addon" in a for a in actions(project)
+    ), "a dry run changed something"
+
+
+def test_dry_run_on_an_absent_cluster_prints_the_create_plan(project, standins):
+    result = himat(project, "cluster", "-f", "default.yaml", "--dry-run", path=standins)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
+        KUBECONFIG,
+    ]
+
+
+def test_an_unchanged_cluster_plans_nothing(project, standins):
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert actions(project) == [KUBECONFIG]
+
+
+def test_adding_a_bucket_plans_a_pod_identity_association_and_a_restart(project, standins):
+    settings = settings_file(project, {"data.buckets": BUCKET})
+    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert actions(project) == [
+        KUBECONFIG,
+        "eksctl create podidentityassociation -f clusterconfig/himat/eksctl.yaml",
+        "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
+    ]
+    state = yaml.safe_load((project / "clusterconfig/himat/state.yaml").read_text())
+    assert list(state["pod_identity_policies"]) == ["himat/himat-user"]
+    (project / "calls.jsonl").unlink()
+    again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert again.returncode == 0, again.stderr
+    assert actions(project) == [KUBECONFIG], "a second run plans the association again"
+
+
+def test_a_changed_bucket_policy_updates_the_association(project, standins):
+    first = settings_file(project, {"data.buckets": BUCKET})
+    assert himat(project, "cluster", "-f", first, path=standins, cluster_exists="1").returncode == 0
+    (project / "calls.jsonl").unlink()
+    read_too = [*BUCKET, {"name": "its-live-data", "access": "read"}]
+    settings = settings_file(project, {"data.buckets": read_too})
+    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert actions(project)[1:3] == [
+        "eksctl update podidentityassociation -f clusterconfig/himat/eksctl.yaml",
+        "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
+    ]
+
+
+def test_removing_every_bucket_deletes_the_association(project, standins):
+    first = settings_file(project, {"data.buckets": BUCKET})
+    assert himat(project, "cluster", "-f", first, path=standins, cluster_exists="1").returncode == 0
+    (project / "calls.jsonl").unlink()
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert actions(project)[1] == (
+        "eksctl delete podidentityassociation --cluster himat --region us-west-2 "
+        "--namespace himat --service-account-name himat-user"
+    )
+
+
+def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(project, standins):
+    settings = settings_file(project, {"spot.instance_types": ["m6i.2xlarge"]})
+    new, old = spot_name(project, settings), spot_name(project, "default.yaml")
+    assert new != old
+    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert actions(project) == [
+        KUBECONFIG,
+        f"eksctl create nodegroup -f clusterconfig/himat/eksctl.yaml --include={new}",
+        f"kubectl cordon -l alpha.eksctl.io/nodegroup-name={old}",
+        "kubectl rollout restart deployment/himat-worker -n himat",
+        "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
+        f"eksctl delete nodegroup --cluster himat --region us-west-2 --name {old} --drain "
+        "--approve --wait",
+    ]
+    (project / "calls.jsonl").unlink()
+    again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert again.returncode == 0, again.stderr
+    assert actions(project) == [KUBECONFIG]
+
+
+def test_changed_sizes_scale_in_place(project, standins):
+    settings = settings_file(project, {"spot.nodes": 5, "spot.max_nodes": 12})
+    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    spot = spot_name(project, settings)
+    assert spot == spot_name(project, "default.yaml"), "a size changed the group's name"
+    assert actions(project) == [
+        KUBECONFIG,
+        f"eksctl scale nodegroup --cluster himat --region us-west-2 --name {spot} --nodes 5 "
+        "--nodes-min 0 --nodes-max 12",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "stable_changes", "spot_changes"),
+    [
+        ({"spot.max_price": 0.2}, False, True),
+        ({"spot.nodes": 1}, False, False),
+        ({"stable.instance_type": "m5.2xlarge"}, True, False),
+        ({"cluster.tags": {"project": "other"}}, False, False),
+        ({"cluster.kubernetes_version": "1.34"}, False, True),
+    ],
+)
+def test_a_nodegroup_name_changes_exactly_with_its_fixed_fields(
+    changes, stable_changes, spot_changes, tmp_path
+):
+    def groups(settings_changes: dict) -> tuple[str, str]:
+        config = render_all(
+            load_settings(write_settings(tmp_path, settings_changes))
+        ).cluster_config
+        return config["managedNodeGroups"][0]["name"], config["nodeGroups"][0]["name"]
+
+    before, after = groups({}), groups(changes)
+    assert (before[0] != after[0], before[1] != after[1]) == (stable_changes, spot_changes)
+    assert [names.nodegroup_role(name) for name in after] == ["stable", "spot"]
+
+
+def test_an_old_live_version_upgrades_one_minor_at_a_time_then_addons_and_nodegroups(
+    project, standins
+):
+    result = himat(project, "upgrade", "-f", "default.yaml", path=standins,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    done = actions(project)
+    upgrades = [call for call in done if call.startswith("eksctl upgrade cluster")]
+    assert upgrades == [
+        f"eksctl upgrade cluster --name himat --region us-west-2 --version {v} --approve"
+        for v in ("1.34", "1.35")
+    ]
+    assert KUBECONFIG in done[: done.index(upgrades[0])]
+    for version in ("1.34", "1.35"):
+        start = done.index(next(c for c in upgrades if f"--version {version}" in c))
+        following = done[start + 1 : start + 7]
+        assert [c.split()[:3] for c in following[:5]] == [["eksctl", "update", "addon"]] * 5
+        assert all(f"v{version}." in c for c in following[:5]), following
+        assert following[5].startswith("eksctl upgrade nodegroup --cluster himat")
+        assert following[5].endswith(f"--kubernetes-version {version}")
+    new = spot_name(project, "default.yaml")
+    tail = done[done.index(upgrades[-1]) + 7 :]
+    assert tail[0] == f"eksctl create nodegroup -f clusterconfig/himat/eksctl.yaml --include={new}"
+    assert tail[-2].startswith("eksctl delete nodegroup") and "spot-" in tail[-2]
+    assert tail[-1].startswith("helm upgrade --install aws-node-termination-handler")
+    (project / "calls.jsonl").unlink()
+    again = himat(project, "upgrade", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert again.returncode == 0, again.stderr
+    assert "nothing to upgrade" in again.stdout
+    assert [c for c in actions(project) if "template" not in c] == []
+
+
+def test_a_downgrade_is_refused_with_the_settings_key(project, standins):
+    settings = settings_file(
+        project, {"cluster.kubernetes_version": "1.34", "cluster.support": "extended"}
+    )
+    result = himat(project, "upgrade", "-f", settings, path=standins, cluster_exists="1")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cluster.kubernetes_version" in result.stderr and "cannot downgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert actions(project) == []
+
+
+def test_an_absent_cluster_is_not_upgraded(project, standins):
+    result = himat(project, "upgrade", "-f", "default.yaml", path=standins)
+    assert result.returncode == 1
+    assert "not found in us-west-2 (make cluster)" in result.stdout
+    assert actions(project) == []
+
+
+def test_the_chain_is_every_minor_version_in_order():
+    assert chain("1.31", "1.35") == ["1.32", "1.33", "1.34", "1.35"]
+    assert chain("1.35", "1.35") == []
+
+
+def test_a_manifest_invalid_for_the_target_version_is_named():
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "i", "bogus": 1}]}}  # fmt: skip
+    removed = {"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget",
+               "metadata": {"name": "b"}, "spec": {}}  # fmt: skip
+    problems = invalid_manifests([pod, removed], "1.34")
+    assert problems[0].startswith("Pod/p is not valid for Kubernetes 1.34: ")
+    assert (
+        problems[1]
+        == "PodDisruptionBudget/b: Kubernetes 1.34 has no PodDisruptionBudget in policy/v1beta1"
+    )
+
+
+def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins):
+    settings = settings_file(project, {"data.buckets": BUCKET})
+    result = himat(project, "status", "-f", settings, path=standins,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "kubernetes: 1.33, standard support ended 2026-07-29" in result.stdout
+    assert "+USD 365/month" in result.stdout
+    assert "follows the settings: no (Kubernetes version, pod identity himat/himat-user" in (
+        result.stdout
+    )
+    assert "make upgrade, then make cluster" in result.stdout
+
+
+def test_status_of_a_cluster_that_follows_the_settings(project, standins):
+    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert "kubernetes: 1.35, standard support until 2027-03-27" in result.stdout
+    assert "follows the settings: yes" in result.stdout
+
+
+def test_recorded_live_states_match_the_rendered_settings():
+    """The recorded default state is what `eksctl create cluster` of the default settings makes;
+    regenerate it deliberately when the nodegroup names change."""
+    config = render_all(load_settings(ROOT / "settings.yaml")).cluster_config
+    recorded = yaml.safe_load((LIVE_STATES / "himat.json").read_text())
+    wanted = [config["managedNodeGroups"][0]["name"], config["nodeGroups"][0]["name"]]
+    assert [group["Name"] for group in recorded["nodegroups"]] == wanted
+
+
+def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
+    result = himat(project, "cluster", "-f", "default.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:",
+        "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
+        KUBECONFIG,
+    ]
+
+
+def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
+    project, standins, tmp_path
+):
+    recorded = json.loads((LIVE_STATES / "himat.json").read_text())
+    old = {**recorded["nodegroups"][1], "Name": "spot-0a0a0a"}
+    recorded["nodegroups"].append(old)
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "himat.json").write_text(json.dumps(recorded))
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert actions(project) == [
+        KUBECONFIG,
+        "kubectl cordon -l alpha.eksctl.io/nodegroup-name=spot-0a0a0a",
+        "kubectl rollout restart deployment/himat-worker -n himat",
+        "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
+        "eksctl delete nodegroup --cluster himat --region us-west-2 --name spot-0a0a0a --drain "
+        "--approve --wait",
+    ]
+
+
+def test_a_target_the_calendar_does_not_know_is_refused():
+    calendar = load_calendar()
+    newest = list(calendar.versions)[-1]
+    beyond = f"1.{int(newest.split('.')[1]) + 2}"
+    message = refusal(newest, beyond, calendar)
+    assert message is not None and "does not know" in message
+    assert refusal(newest, newest, calendar) is None
+    assert "cannot downgrade" in (refusal(newest, list(calendar.versions)[-2], calendar) or "")
+
+
+def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_group(
+    project, standins, tmp_path
+):
+    recorded = json.loads((LIVE_STATES / "himat.json").read_text())
+    recorded["nodegroups"][0]["Version"] = "1.34"
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "himat.json").write_text(json.dumps(recorded))
+    result = himat(project, "upgrade", "-f", "default.yaml", path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    done = [c for c in actions(project) if "template" not in c and "describe-addon" not in c]
+    assert done[0] == KUBECONFIG
+    assert not any(call.startswith("eksctl upgrade cluster") for call in done)
+    assert [call.split()[:3] for call in done[1:6]] == [["eksctl", "update", "addon"]] * 5
+    assert done[6].startswith("eksctl upgrade nodegroup --cluster himat --region us-west-2 --name")
+    assert done[6].endswith("--kubernetes-version 1.35")
+    assert done[7].startswith("helm upgrade --install aws-node-termination-handler")
+    assert len(done) == 8
+
+
+def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins):
+    settings = settings_file(project, {"stable.instance_type": "m5.2xlarge"})
+    result = himat(project, "cluster", "-f", settings, path=standins,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "after himat upgrade: replace" in result.stdout
+    assert actions(project) == [KUBECONFIG]
+    status = himat(project, "status", "-f", settings, path=standins, cluster_exists="1",
+                   live=str(LIVE_1_33))  # fmt: skip
+    assert "make upgrade, then make cluster" in status.stdout
