@@ -41,6 +41,11 @@ DASHBOARD_LOCAL_PORT = DASHBOARD_PORT
 TERMINATION_HANDLER_RELEASE = "aws-node-termination-handler"
 TERMINATION_HANDLER_NAMESPACE = "kube-system"
 
+# Tags on the notebooks' EBS volume: the backup policy selects the volume by both, and every
+# snapshot carries them (himat status finds the last one by the cluster tag).
+CLUSTER_TAG_KEY = "himat/cluster"
+VOLUME_TAG = ("himat/volume", "home")
+
 
 def release_name(cluster_name: str) -> str:
     """The Helm release is named after the cluster: one Pangeo stack per cluster."""
@@ -80,3 +85,8 @@ def jupyter_pvc(cluster_name: str) -> str:
 def worker_deployment(cluster_name: str) -> str:
     """The chart names the Dask workers' Deployment `<release>-worker`."""
     return f"{release_name(cluster_name)}-worker"
+
+
+def volume_tags(cluster_name: str) -> dict[str, str]:
+    """The notebooks' volume's tags, as the StorageClass, `create-tags` and the policy use them."""
+    return {CLUSTER_TAG_KEY: cluster_name, VOLUME_TAG[0]: VOLUME_TAG[1]}
