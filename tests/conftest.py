@@ -247,6 +247,7 @@ def standins(tmp_path: Path) -> Path:
         path = folder / tool
         path.write_text(f"#!{sys.executable}\n{source}")
         path.chmod(0o755)
+    shutil.copy(STANDIN.parent / "standin_ebs.py", folder / "standin_ebs.py")
     return folder
 
 

@@ -232,8 +232,9 @@ def test_a_volume_id_binds_the_home_claim_to_that_ebs_volume_in_the_first_zone(v
     assert volume["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     tags = {k: v for k, v in storage_class["parameters"].items() if k.startswith("tag")}
     assert tags == {
-        "tagSpecification_1": "himat/cluster=lab",
-        "tagSpecification_2": "himat/volume=home",
+        "tagSpecification_1": "himat/backup=lab",
+        "tagSpecification_2": "himat/cluster=lab",
+        "tagSpecification_3": "himat/volume=home",
     }
 
 

@@ -28,6 +28,8 @@ VERBS = {
     "connect": [],
     "destroy": [],
     "destroy-delete-data": ["--delete-data"],
+    "backup": [],
+    "restore": ["snap-0123456789abcdef0"],
 }
 
 
@@ -57,18 +59,18 @@ def test_dry_run_env_variable_runs_nothing(verb, project, standins):
 def test_cluster_creates_when_absent(project, standins):
     result = himat(project, "cluster", "-f", "default.yaml", path=standins)
     assert result.returncode == 0, result.stderr
-    assert calls(project) == [
+    assert calls(project)[:1] + calls(project)[2:4] == [
         "eksctl get cluster --name himat --region us-west-2 -o json",
         "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
         "eksctl utils write-kubeconfig --cluster himat --region us-west-2",
     ]
-    assert "[2/2] write the kubeconfig entry" in result.stdout
+    assert "[2/4] write the kubeconfig entry" in result.stdout
 
 
 def test_cluster_run_again_updates_nodegroups(project, standins):
     result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    assert calls(project)[1:] == [
+    assert calls(project)[2:6] == [
         "eksctl create nodegroup -f clusterconfig/himat/eksctl.yaml",
         "eksctl scale nodegroup --cluster himat --region us-west-2 --name stable --nodes 1 "
         "--nodes-min 0 --nodes-max 1",
@@ -178,11 +180,13 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
     )
     assert result.returncode == 0, result.stderr
     actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
-    assert actions[-3:] == [
+    assert actions[-5:-3] == [
         "kubectl delete pvc himat-jupyter-home -n himat --ignore-not-found --wait",
         "eksctl delete cluster --name himat --region us-west-2 --wait",
-        "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2",
     ]
+    assert actions[-3].startswith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0 ")
+    assert actions[-2].startswith("aws ec2 wait snapshot-completed --snapshot-ids snap-")
+    assert actions[-1] == "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
 
 
 @pytest.mark.parametrize("nodes", ["11", "-1"])

@@ -41,10 +41,12 @@ DASHBOARD_LOCAL_PORT = DASHBOARD_PORT
 TERMINATION_HANDLER_RELEASE = "aws-node-termination-handler"
 TERMINATION_HANDLER_NAMESPACE = "kube-system"
 
-# Tags on the notebooks' EBS volume: the backup policy selects the volume by both, and every
-# snapshot carries them (himat status finds the last one by the cluster tag).
+# Tags on the notebooks' EBS volume, copied onto every snapshot of it (himat status finds the
+# last one by the cluster tag). The backup policy targets the volume by BACKUP_TAG_KEY alone
+# (render_backup.py says why).
 CLUSTER_TAG_KEY = "himat/cluster"
 VOLUME_TAG = ("himat/volume", "home")
+BACKUP_TAG_KEY = "himat/backup"
 
 
 def release_name(cluster_name: str) -> str:
@@ -89,4 +91,8 @@ def worker_deployment(cluster_name: str) -> str:
 
 def volume_tags(cluster_name: str) -> dict[str, str]:
     """The notebooks' volume's tags, as the StorageClass, `create-tags` and the policy use them."""
-    return {CLUSTER_TAG_KEY: cluster_name, VOLUME_TAG[0]: VOLUME_TAG[1]}
+    return {
+        CLUSTER_TAG_KEY: cluster_name,
+        VOLUME_TAG[0]: VOLUME_TAG[1],
+        BACKUP_TAG_KEY: cluster_name,
+    }

@@ -16,7 +16,9 @@ STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
-STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z.
+STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z; for EC2 and DLM (standin_ebs.py):
+STANDIN_VOLUME_ZONE (the claim's volume's zone), STANDIN_SNAPSHOTS="snap-... ..." (snapshots that
+exist before the test).
 """
 
 import base64
@@ -24,6 +26,8 @@ import json
 import os
 import sys
 import time
+
+import standin_ebs  # installed beside this file by the tests' `standins` fixture
 
 VERSIONS = {"eksctl": "0.215.0", "helm": "3.18.0", "kubectl": "1.34.1", "aws": "2.31.0"}
 VOLUME_ID = "vol-0123456789abcdef0"
@@ -216,26 +220,11 @@ def answer(tool: str, args: list[str]) -> int:
         return status or kubectl_get(args, world)
     if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
         world["claim"] = False
-    if tool == "aws" and args[:2] == ["ec2", "describe-volumes"]:
-        if not world["volume"]:
-            print(
-                "An error occurred (InvalidVolume.NotFound) when calling the DescribeVolumes "
-                f"operation: The volume '{VOLUME_ID}' does not exist.",
-                file=sys.stderr,
-            )
-            return 254
-        volume = {"VolumeId": VOLUME_ID, "State": "available", "AvailabilityZone": "us-west-2a"}
-        print(json.dumps({"Volumes": [volume]}))
-        return 0
-    if tool == "aws" and args[:2] == ["ec2", "delete-volume"]:
-        if not world["volume"]:
-            print(
-                "An error occurred (InvalidVolume.NotFound) when calling the DeleteVolume "
-                f"operation: The volume '{VOLUME_ID}' does not exist.",
-                file=sys.stderr,
-            )
-            return 254
-        world["volume"] = False
+    if tool == "aws":
+        status = standin_ebs.answer(args, world, VOLUME_ID)
+        if status is not None:
+            save_world(world)
+            return status
     save_world(world)
     print(f"stand-in {tool}: ok")
     return 0

@@ -10,7 +10,7 @@ from pangeo_himat import names
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, backup, plans, volumes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
@@ -30,15 +30,20 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     target = Target.of(settings)
     query = plans.cluster_query(target)
     if dry_run:
+        _print_volume_check(settings)
         click.echo(f"# asks first: {query.shell()}")
         print_plan(plans.cluster_steps(settings, exists=False))
         click.echo("# if the cluster exists already, instead:")
         for step in plans.cluster_steps(settings, exists=True):
             click.echo(f"# {step.shell()}")
+        volumes.print_backup_plan(settings)
         return
+    volumes.check_volume_zone(settings)
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     exists = parsed(observe(query), answers.clusters, "a JSON list of clusters") is not None
-    run_steps("cluster", plans.cluster_steps(settings, exists))
+    run_steps(
+        "cluster", plans.cluster_steps(settings, exists) + volumes.backup_policy_steps(settings)
+    )
     click.echo(
         f"cluster {target.cluster} is {'up to date' if exists else 'created'} in "
         f"{target.region}; next: make install"
@@ -55,6 +60,11 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
     if not Path(names.CHART_DIR_NAME).is_dir():
         message = "not found; run himat from the pangeo-himat checkout"
         raise InputError([Problem(names.CHART_DIR_NAME, None, "", message)])
+    if dry_run:
+        _print_volume_check(settings)
+    else:
+        volumes.warn_unused_kept_volume(settings)
+        volumes.check_volume_zone(settings)
     execute("install", plans.install_steps(settings), dry_run)
     if not dry_run:
         for line in urls(settings):
@@ -63,6 +73,14 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
             f"installed: {result.fit.worker_count} Dask workers, Jupyter with "
             f"{settings['jupyter']['storage']} of kept storage"
         )
+
+
+def _print_volume_check(settings: Settings) -> None:
+    """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
+    volume_id = settings["jupyter"]["volume_id"]
+    if volume_id is not None:
+        query = backup.volume_query(Target.of(settings), volume_id)
+        click.echo(f"# asks first: {query.shell()}")
 
 
 def _still_bills(settings: Settings, result: Rendered, state: str) -> str:

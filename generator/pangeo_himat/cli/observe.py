@@ -9,7 +9,7 @@ import click
 
 from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, backup, plans, volumes
 from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
@@ -25,15 +25,18 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     """
     settings = validated(settings_path, changes_aws=False)
     rendered(settings)
-    preflighted(["eksctl", "kubectl"], dry_run, credentials=False)
+    preflighted(["eksctl", "kubectl", "aws"], dry_run, credentials=False)
     target = Target.of(settings)
     if dry_run:
         print_plan(plans.status_queries(settings))
+        print_plan([backup.snapshots_query(target)])
         return
     groups = observe(plans.nodegroups_query(target))
     sizes = parsed(groups, answers.nodegroup_sizes, "nodegroups as JSON")
     if sizes is None:
         click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
+        for line in volumes.storage_lines(settings):
+            click.echo(line)
         sys.exit(1)
     for name, size in sizes.items():
         click.echo(f"nodegroup {name}: {size} nodes")
@@ -44,6 +47,8 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     hibernated = sizes.get(names.SPOT_NODEGROUP, 0) == 0
     click.echo(f"hibernated: {'yes' if hibernated else 'no'}")
     for line in urls(settings):
+        click.echo(line)
+    for line in volumes.storage_lines(settings):
         click.echo(line)
 
 
