@@ -186,7 +186,8 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
     ]
     assert actions[-3].startswith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0 ")
     assert actions[-2].startswith("aws ec2 wait snapshot-completed --snapshot-ids snap-")
-    assert actions[-1] == "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
+    deletion = "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
+    assert actions[-1] == deletion
 
 
 @pytest.mark.parametrize("nodes", ["11", "-1"])

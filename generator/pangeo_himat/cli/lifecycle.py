@@ -10,7 +10,7 @@ from pangeo_himat import names
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import answers, backup, plans, volumes
+from pangeo_himat.lifecycle import answers, plans, volumes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
@@ -79,7 +79,7 @@ def _print_volume_check(settings: Settings) -> None:
     """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
     volume_id = settings["jupyter"]["volume_id"]
     if volume_id is not None:
-        query = backup.volume_query(Target.of(settings), volume_id)
+        query = plans.ebs_volume_query(Target.of(settings), volume_id)
         click.echo(f"# asks first: {query.shell()}")
 
 

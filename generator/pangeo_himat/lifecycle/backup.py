@@ -7,7 +7,7 @@ JSON where himat reads the answer.
 from __future__ import annotations
 
 from pangeo_himat import names
-from pangeo_himat.lifecycle.plans import AWS_VOLUME_NOT_FOUND, Step, Target
+from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.render_backup import backup_enabled, policy_description, policy_details_json
 from pangeo_himat.settings import Settings
 
@@ -51,11 +51,6 @@ def policies_query(target: Target) -> Step:
     return Step("the backup policy", (*argv, "--output", "json"))
 
 
-def volume_query(target: Target, volume_id: str) -> Step:
-    argv = ("aws", "ec2", "describe-volumes", "--volume-ids", volume_id, *_region(target))
-    return Step(f"volume {volume_id}", (*argv, "--output", "json"), AWS_VOLUME_NOT_FOUND)
-
-
 def snapshots_query(target: Target) -> Step:
     """Every snapshot of this cluster's home: the policy's copy the volume's tags."""
     wanted = f"Name=tag:{names.CLUSTER_TAG_KEY},Values={target.cluster}"
@@ -91,10 +86,10 @@ def policy_steps(settings: Settings, policy_id: str | None, role: str) -> list[S
         (*dlm, "create-default-role", "--resource-type", "snapshot", *_region(target)),
     )
     if policy_id is None:
-        argv = (*dlm, "create-lifecycle-policy", *described, *_region(target))
-        return [role_step, Step("create the daily backup policy", argv)]
-    argv = (*dlm, "update-lifecycle-policy", "--policy-id", policy_id, *described, *_region(target))
-    return [role_step, Step(f"update the backup policy {policy_id}", argv)]
+        create = (*dlm, "create-lifecycle-policy", *described, *_region(target))
+        return [role_step, Step("create the daily backup policy", create)]
+    update = (*dlm, "update-lifecycle-policy", "--policy-id", policy_id, *described)
+    return [role_step, Step(f"update the backup policy {policy_id}", (*update, *_region(target)))]
 
 
 def tag_volume_step(target: Target, volume_id: str) -> Step:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat.errors import InputError
-from pangeo_himat.lifecycle import backup, backup_answers
+from pangeo_himat.lifecycle import backup, backup_answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
@@ -41,7 +41,7 @@ def check_volume_zone(settings: Settings) -> KeptVolume | None:
     target = Target.of(settings)
     first_zone = settings["cluster"]["zones"][0]
     found = parsed(
-        observe(backup.volume_query(target, volume_id)), backup_answers.volume, "a volume"
+        observe(plans.ebs_volume_query(target, volume_id)), backup_answers.volume, "a volume"
     )
     if found is None:
         message = (
@@ -157,7 +157,15 @@ def restore(settings: Settings, snapshot_id: str) -> KeptVolume:
     zone = settings["cluster"]["zones"][0]
     kept = KeptVolume(volume_id, zone)
     state_path = Path(target.state_file)
-    save_state(state_path, load_state(state_path).with_volume(kept))
+    state = load_state(state_path)
+    if state.volume is not None and state.volume.volume_id != volume_id:
+        click.echo(
+            f"note: {target.state_file} recorded volume {state.volume.volume_id}; it is not "
+            "deleted and still bills until you delete it: aws ec2 delete-volume --volume-id "
+            f"{state.volume.volume_id} --region {target.region}",
+            err=True,
+        )
+    save_state(state_path, state.with_volume(kept))
     run_steps("restore", [backup.wait_volume_step(target, volume_id)])
     return kept
 
