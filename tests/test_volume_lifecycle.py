@@ -8,9 +8,11 @@ check which commands himat runs, in which order, and what it records and prints.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import ROOT, calls, helm_template, himat, of_kind, write_settings
@@ -20,6 +22,7 @@ from pangeo_himat.loader import load_settings
 VOLUME = "vol-0123456789abcdef0"
 STATE = Path("clusterconfig") / "himat" / "state.yaml"
 SNAPSHOT = "snap-0fedcba9876543210"
+GOLDEN = Path(__file__).parent / "golden" / "dry-run" / "volume"
 
 
 def state(project: Path) -> dict:
@@ -222,3 +225,44 @@ def test_the_policy_keeps_as_many_snapshots_as_the_settings_and_dlm_allow():
     (schedule,) = render_backup.policy_details(settings)["Schedules"]
     assert schedule["RetainRule"] == {"Count": settings["jupyter"]["backup"]["keep"]}
     assert schedule["CreateRule"]["Interval"] == 24 and schedule["CopyTags"] is True
+
+
+def dlm_shape(name: str):
+    """A shape of AWS's own DLM API model, as botocore ships it."""
+    loader = pytest.importorskip("botocore.loaders").Loader()
+    model = pytest.importorskip("botocore.model")
+    service = model.ServiceModel(loader.load_service_model("dlm", "service-2"))
+    return service.shape_for(name), service
+
+
+@pytest.mark.parametrize("keep", [1, 7, render_backup.KEEP_MAX])
+def test_the_rendered_policy_is_a_valid_create_lifecycle_policy_request(keep, tmp_path):
+    validate = pytest.importorskip("botocore.validate")
+    settings = load_settings(write_settings(tmp_path, {"jupyter.backup.keep": keep}))
+    _, service = dlm_shape("PolicyDetails")
+    request = {
+        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/AWSDataLifecycleManagerDefaultRole",
+        "Description": render_backup.policy_description("himat"),
+        "State": "ENABLED",
+        "PolicyDetails": render_backup.policy_details(settings),
+    }
+    operation = service.operation_model("CreateLifecyclePolicy")
+    validate.validate_parameters(request, operation.input_shape)  # raises when invalid
+    count, _ = dlm_shape("StandardTierRetainRuleCount")
+    assert count.metadata["min"] <= keep <= count.metadata["max"] == render_backup.KEEP_MAX
+    description, _ = dlm_shape("PolicyDescription")
+    assert re.fullmatch(description.metadata["pattern"], request["Description"])
+
+
+def test_cluster_dry_run_with_a_volume_id_and_backups_off_prints_the_golden_commands(
+    project, standins
+):
+    changes = {"jupyter.volume_id": VOLUME, "jupyter.backup": {"schedule": "off", "keep": 7}}
+    settings = settings_with(project, changes)
+    result = himat(project, "cluster", "-f", settings, "--dry-run", path=standins)
+    assert result.returncode == 0, result.stderr
+    golden = GOLDEN / "cluster-volume-id-backup-off.txt"
+    if os.environ.get("HIMAT_UPDATE_GOLDEN"):
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+    assert not (project / "calls.jsonl").exists()

@@ -18,11 +18,12 @@ from pangeo_himat import names
 from pangeo_himat.settings import Settings
 
 # DLM's RetainRule Count: "The number of snapshots to retain for each volume, up to a maximum of
-# 1000" (DLM API reference, RetainRule). values.schema.json bounds jupyter.backup.keep by it.
+# 1000" (DLM API reference, RetainRule; botocore data/dlm/2018-01-12/service-2.json shape
+# StandardTierRetainRuleCount: min 1, max 1000). values.schema.json bounds jupyter.backup.keep.
 KEEP_MAX = 1000
 # CreateRule: Interval 24 with IntervalUnit HOURS is once a day; `Times` is the UTC start, the
-# snapshot begins within the hour after it (DLM API reference, CreateRule, as the AWS SDK for
-# Java documents it: "The supported values are 2, 3, 4, 6, 8, 12, and 24"; Times "hh:mm" UTC).
+# snapshot begins within the hour after it (DLM API reference, CreateRule: "The supported values
+# are 1, 2, 3, 4, 6, 8, 12, and 24"; Times in hh:mm UTC).
 DAILY_INTERVAL_HOURS = 24
 DAILY_AT_UTC = "03:00"
 SCHEDULE_NAME = "daily"
@@ -34,7 +35,8 @@ def backup_enabled(settings: Settings) -> bool:
 
 
 def policy_description(cluster_name: str) -> str:
-    """DLM takes only `^[0-9A-Za-z _-]+$` in a description (DLM API, CreateLifecyclePolicy)."""
+    """DLM takes only `[0-9A-Za-z _-]+`, at most 500, in a description (botocore
+    data/dlm/2018-01-12/service-2.json shape PolicyDescription)."""
     return f"himat {cluster_name} notebooks home daily snapshots"
 
 

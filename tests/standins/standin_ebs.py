@@ -69,12 +69,22 @@ def describe_volumes(args: list, world: dict, claim_volume: str) -> int:
             "InvalidVolume.NotFound", "DescribeVolumes", f"The volume '{wanted}' does not exist."
         )
     state = "in-use" if wanted == claim_volume and world["claim"] else "available"
+    attachments = [
+        {
+            "AttachTime": NOW,
+            "Device": "/dev/xvdaa",
+            "InstanceId": "i-0123456789abcdef0",
+            "State": "attached",
+            "VolumeId": wanted,
+            "DeleteOnTermination": False,
+        }
+    ]
     print(
         json.dumps(
             {
                 "Volumes": [
                     {
-                        "Attachments": [],
+                        "Attachments": attachments if state == "in-use" else [],
                         "AvailabilityZone": volume["zone"],
                         "CreateTime": NOW,
                         "Encrypted": True,

@@ -112,7 +112,8 @@ def snapshot_step(target: Target, volume_id: str, reason: str) -> Step:
 
 
 def wait_snapshot_step(target: Target, snapshot_id: str) -> Step:
-    """The waiter polls every 15 s, 40 times, then exits 255: a re-run waits again."""
+    """The waiter polls every 15 s, 40 times, and fails (exit 255) on `error` or after 10 min
+    (botocore data/ec2/2016-11-15/waiters-2.json SnapshotCompleted); the snapshot goes on."""
     argv = ("aws", "ec2", "wait", "snapshot-completed", "--snapshot-ids", snapshot_id)
     return Step(f"wait for snapshot {snapshot_id} to complete", (*argv, *_region(target)))
 
