@@ -15,7 +15,6 @@ from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.state import load_state
-from pangeo_himat.quantities import memory_mib
 from pangeo_himat.settings import Settings
 
 # EC2 snapshot IDs: `snap-` and 8 or 17 hex digits, like volume IDs (EC2 API, resource IDs).
@@ -81,8 +80,7 @@ def restore(settings_path: Path | None, dry_run: bool, snapshot_id: str) -> None
     preflighted(["aws"], dry_run)
     target = Target.of(settings)
     if dry_run:
-        size_gib = -(-memory_mib(settings["jupyter"]["storage"]) // 1024)
-        print_plan([backup.restore_step(settings, snapshot_id, size_gib)])
+        print_plan([backup.restore_step(settings, snapshot_id, volumes.storage_gib(settings))])
         print_plan([backup.wait_volume_step(target, "<new-volume-id>")])
         return
     kept = volumes.restore(settings, snapshot_id)

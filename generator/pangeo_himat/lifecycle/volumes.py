@@ -27,6 +27,11 @@ ROLE_PLACEHOLDER = backup.role_arn("<partition>", "<account>")
 POLICY_PLACEHOLDER = "<policy-id>"
 
 
+def storage_gib(settings: Settings) -> int:
+    """jupyter.storage in whole GiB (rounded up), the size EC2 takes for a new volume."""
+    return -(-memory_mib(settings["jupyter"]["storage"]) // 1024)
+
+
 def settings_line(volume_id: str) -> str:
     """The line to put into the settings, exactly as `destroy` and `restore` print it."""
     return f"jupyter.volume_id: {volume_id}"
@@ -147,8 +152,7 @@ def final_snapshot_plan(target: Target, volume_id: str) -> list[str]:
 def restore(settings: Settings, snapshot_id: str) -> KeptVolume:
     """A new volume from the snapshot in zones[0]; recorded in state.yaml once EC2 made it."""
     target = Target.of(settings)
-    size_gib = -(-memory_mib(settings["jupyter"]["storage"]) // 1024)
-    step = backup.restore_step(settings, snapshot_id, size_gib)
+    step = backup.restore_step(settings, snapshot_id, storage_gib(settings))
     click.echo(f"restore: {step.shell()}")
     volume_id = parsed(observe(step), backup_answers.created_volume_id, "a volume")
     if volume_id is None:
