@@ -266,3 +266,13 @@ def test_cluster_dry_run_with_a_volume_id_and_backups_off_prints_the_golden_comm
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
     assert not (project / "calls.jsonl").exists()
+
+
+def test_a_bare_off_in_yaml_turns_backups_off(tmp_path):
+    path = write_settings(tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace("schedule: daily", "schedule: off"))
+    assert "schedule: off" in path.read_text()
+    settings = load_settings(path)
+    assert settings["jupyter"]["backup"]["schedule"] is False  # YAML 1.1 reads off as false
+    assert not render_backup.backup_enabled(settings)
