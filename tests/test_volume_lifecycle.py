@@ -80,6 +80,16 @@ def test_install_warns_that_a_recorded_volume_is_not_used(project, standins):
     assert f"jupyter.volume_id: {VOLUME}" in result.stderr
 
 
+def test_the_install_warning_names_the_zone_when_the_kept_volume_is_elsewhere(project, standins):
+    himat(project, "destroy", "--yes", "-f", "default.yaml", path=standins, cluster_exists="1")
+    settings = settings_with(project, {"cluster.zones": ["us-west-2b", "us-west-2a"]})
+    result = himat(project, "install", "-f", settings, path=standins)
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"jupyter.volume_id: {VOLUME} and cluster.zones[0]: us-west-2a (now us-west-2b)"
+    ) in result.stderr
+
+
 def test_a_volume_in_another_zone_is_refused_with_the_zone_to_choose(project, standins):
     settings = settings_with(project, {"jupyter.volume_id": VOLUME})
     for verb in ("install", "cluster"):

@@ -73,10 +73,16 @@ def warn_unused_kept_volume(settings: Settings) -> None:
     if kept is None or settings["jupyter"]["volume_id"] is not None:
         return
     where = f" in {kept.zone}" if kept.zone else ""
+    first_zone = settings["cluster"]["zones"][0]
+    zone = (
+        f" and cluster.zones[0]: {kept.zone} (now {first_zone})"
+        if kept.zone and kept.zone != first_zone
+        else ""
+    )
     click.echo(
         f"warning: {target.state_file} records the kept notebooks' volume {kept.volume_id}"
         f"{where}, but jupyter.volume_id is unset: this install gives Jupyter a new, empty "
-        f"home. To use the kept one, set in the settings: {settings_line(kept.volume_id)}",
+        f"home. To use the kept one, set in the settings: {settings_line(kept.volume_id)}{zone}",
         err=True,
     )
 
