@@ -18,7 +18,8 @@ export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
 
 .DEFAULT_GOAL := help
 .PHONY: help test lint validate render fit cost bench local tools image \
-        cluster install hibernate resume scale status connect destroy import-tfvars upgrade
+        cluster install hibernate resume scale status connect destroy backup restore upgrade \
+        import-tfvars
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -126,3 +127,9 @@ connect: $(VENV)/.base ## port-forward Jupyter and the Dask dashboard to 127.0.0
 
 destroy: $(VENV)/.base ## delete the cluster (keeps the notebooks' volume; YES=1 skips the prompt)
 	$(HIMAT) destroy -f $(SETTINGS) $(DRY) $(if $(YES),--yes,) $(if $(DELETE_DATA),--delete-data,)
+
+backup: $(VENV)/.base ## snapshot the notebooks' volume now and record it
+	$(HIMAT) backup -f $(SETTINGS) $(DRY)
+
+restore: $(VENV)/.base ## SNAPSHOT=snap-...: a new volume from it in zones[0]; prints the volume_id line
+	$(HIMAT) restore -f $(SETTINGS) $(DRY) $(SNAPSHOT)

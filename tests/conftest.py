@@ -135,6 +135,10 @@ VARIANTS = {
         "cluster.kubernetes_version": (kubernetes_versions("extended") or ["1.35"])[0],
         "cluster.support": "extended",
     },
+    "kept-volume": {
+        "jupyter.volume_id": "vol-0123456789abcdef0",
+        "jupyter.backup": {"schedule": "off", "keep": 1},
+    },
     "custom-type": {
         "stable.instance_type": "m8g.xlarge",
         "custom_instance_types": {

@@ -29,6 +29,7 @@ from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 
 VALUES = Path(__file__).parent / "values"
+KEPT_VOLUME_ID = "vol-0123456789abcdef0"
 
 
 def rendered_values_file(folder: Path, changes: dict) -> Path:
@@ -51,6 +52,7 @@ def values_files(tmp_path_factory) -> dict[str, Path | None]:
             "jupyter.tls_certificate_arn": CERTIFICATE_ARN,
         },
         "rendered-hibernating": {"hibernate": True, "workers.processes": 2},
+        "rendered-volume-id": {"jupyter.volume_id": KEPT_VOLUME_ID, "cluster.name": "lab"},
     }.items():
         files[name] = rendered_values_file(tmp_path_factory.mktemp(name), changes)
     return files
@@ -72,6 +74,7 @@ VALUE_SETS = [
     "rendered-default",
     "rendered-buckets-lb",
     "rendered-hibernating",
+    "rendered-volume-id",
 ]
 
 
@@ -95,7 +98,7 @@ def test_manifests_are_valid_kubernetes(version, value_set, values_files):
             kubernetes_validate.validate(doc, kubernetes_version, strict=True)
 
 
-@pytest.mark.parametrize("value_set", ["defaults", "exhaustive"])
+@pytest.mark.parametrize("value_set", ["defaults", "exhaustive", "rendered-volume-id"])
 def test_checkov_finds_nothing_and_every_skip_has_a_reason(value_set, values_files, tmp_path):
     if not CHECKOV.exists():
         pytest.skip(f"checkov is not installed at {CHECKOV}; `make tools` installs it")
@@ -181,7 +184,15 @@ def test_notebooks_survive_uninstall(values_files):
     (storage_class,) = of_kind(documents, "StorageClass")
     assert storage_class["reclaimPolicy"] == "Retain"
     assert storage_class["provisioner"] == "ebs.csi.aws.com"
-    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage_class["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        "tagSpecification_1": "himat/cluster=lab",
+        "tagSpecification_2": "himat/volume=home",
+        "tagSpecification_3": "team=ocean sciences",
+    }
+    assert of_kind(documents, "PersistentVolume") == []
+    assert "volumeName" not in claim["spec"]
     assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
     assert storage_class["allowVolumeExpansion"] is True
     expression = storage_class["allowedTopologies"][0]["matchLabelExpressions"][0]
@@ -189,6 +200,49 @@ def test_notebooks_survive_uninstall(values_files):
     assert claim["spec"]["storageClassName"] == storage_class["metadata"]["name"]
     (jupyter,) = [d for d in of_kind(documents, "Deployment") if "jupyter" in d["metadata"]["name"]]
     assert jupyter["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_a_volume_id_binds_the_home_claim_to_that_ebs_volume_in_the_first_zone(values_files):
+    documents = template("helm4", values_files["rendered-volume-id"])
+    (volume,) = of_kind(documents, "PersistentVolume")
+    (claim,) = of_kind(documents, "PersistentVolumeClaim")
+    (storage_class,) = of_kind(documents, "StorageClass")
+    spec = volume["spec"]
+    assert spec["csi"] == {
+        "driver": "ebs.csi.aws.com",
+        "volumeHandle": KEPT_VOLUME_ID,
+        "fsType": "ext4",
+    }
+    assert spec["persistentVolumeReclaimPolicy"] == "Retain"
+    assert spec["capacity"] == {"storage": "16Gi"}
+    assert spec["storageClassName"] == claim["spec"]["storageClassName"]
+    assert claim["spec"]["storageClassName"] == storage_class["metadata"]["name"]
+    assert claim["spec"]["volumeName"] == volume["metadata"]["name"]
+    assert claim["spec"]["accessModes"] == spec["accessModes"] == ["ReadWriteOnce"]
+    terms = spec["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    zones = {
+        (expression["key"], tuple(expression["values"]))
+        for term in terms
+        for expression in term["matchExpressions"]
+    }
+    assert zones == {
+        ("topology.ebs.csi.aws.com/zone", ("us-west-2a",)),
+        ("topology.kubernetes.io/zone", ("us-west-2a",)),
+    }
+    assert volume["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    tags = {k: v for k, v in storage_class["parameters"].items() if k.startswith("tag")}
+    assert tags == {
+        "tagSpecification_1": "himat/backup=lab",
+        "tagSpecification_2": "himat/cluster=lab",
+        "tagSpecification_3": "himat/volume=home",
+    }
+
+
+def test_without_a_volume_id_the_claim_is_provisioned_as_before(values_files):
+    documents = template("helm4", values_files["rendered-default"])
+    assert of_kind(documents, "PersistentVolume") == []
+    (claim,) = of_kind(documents, "PersistentVolumeClaim")
+    assert "volumeName" not in claim["spec"]
 
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)

@@ -24,6 +24,7 @@ def cost_of(tmp_path, changes=None):
 def test_default_cluster_costs_add_up_by_hand(tmp_path):
     report = cost_of(tmp_path)
     gp3_hour = 0.08 / HOURS_PER_MONTH
+    snapshots = 16 * (1 + 7 * 0.02) * 0.05 / HOURS_PER_MONTH  # 7 kept, 2 % daily change
     spot_volume = report.lines[5].running / (3 * gp3_hour)
     expected_running = (
         0.10  # control plane
@@ -33,12 +34,13 @@ def test_default_cluster_costs_add_up_by_hand(tmp_path):
         + 3 * 0.192  # spot nodes at their cap
         + 3 * spot_volume * gp3_hour
         + 4 * 0.005  # public IPv4 of 4 nodes
+        + snapshots
     )
     assert report.total("running") == pytest.approx(expected_running)
     assert report.total("hibernated") == pytest.approx(
-        0.10 + 16 * gp3_hour + 0.192 + 50 * gp3_hour + 0.005
+        0.10 + 16 * gp3_hour + 0.192 + 50 * gp3_hour + 0.005 + snapshots
     )
-    assert report.total("hibernated_all") == pytest.approx(0.10 + 16 * gp3_hour)
+    assert report.total("hibernated_all") == pytest.approx(0.10 + 16 * gp3_hour + snapshots)
 
 
 def test_load_balancer_still_bills_when_hibernated(tmp_path):
@@ -104,3 +106,15 @@ def test_cost_notes_standard_support_ending_within_a_month(tmp_path):
         assert notes == [notes[0]] and f"ends on {end}" in notes[0] and then in notes[0], notes
         far = estimate_cost(settings, compute_fit(settings), end - datetime.timedelta(days=90))
         assert not any("standard support of Kubernetes" in note for note in far.notes)
+
+
+def test_daily_snapshots_bill_in_every_state_and_off_bills_nothing(tmp_path):
+    daily = cost_of(tmp_path, {"jupyter.backup": {"schedule": "daily", "keep": 30}})
+    off = cost_of(tmp_path, {"jupyter.backup": {"schedule": "off", "keep": 30}})
+    (line,) = [line for line in daily.lines if line.item.startswith("EBS snapshots")]
+    stored_gb = 16 * (1 + 30 * 0.02)
+    assert line.running == line.hibernated_all == pytest.approx(stored_gb * 0.05 / 730)
+    assert not [line for line in off.lines if line.item.startswith("EBS snapshots")]
+    assert daily.total("hibernated_all") - off.total("hibernated_all") == pytest.approx(
+        line.running
+    )

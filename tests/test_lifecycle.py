@@ -28,6 +28,8 @@ VERBS = {
     "connect": [],
     "destroy": [],
     "destroy-delete-data": ["--delete-data"],
+    "backup": [],
+    "restore": ["snap-0123456789abcdef0"],
 }
 
 
@@ -56,10 +58,15 @@ def test_dry_run_env_variable_runs_nothing(verb, project, standins):
     assert not (project / "calls.jsonl").exists()
 
 
+def cluster_calls(project: Path) -> list[str]:
+    """What `cluster` ran for the cluster itself (the backup policy's calls left out)."""
+    return [call for call in calls(project) if not call.startswith(("aws dlm ", "aws sts "))]
+
+
 def test_cluster_creates_when_absent(project, standins):
     result = himat(project, "cluster", "-f", "default.yaml", path=standins)
     assert result.returncode == 0, result.stderr
-    assert calls(project) == [
+    assert cluster_calls(project) == [
         "eksctl get cluster --name himat --region us-west-2 -o json",
         "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
         "eksctl utils write-kubeconfig --cluster himat --region us-west-2",
@@ -68,11 +75,15 @@ def test_cluster_creates_when_absent(project, standins):
 
 
 def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(project, standins):
+    first = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert first.returncode == 0, first.stderr
+    (project / "calls.jsonl").unlink()
     result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    assert calls(project)[4:] == [
-        "eksctl utils write-kubeconfig --cluster himat --region us-west-2",
-    ]
+    queries = (" get ", " get-lifecycle-policies ")
+    changes = [call for call in calls(project) if not any(q in f" {call} " for q in queries)]
+    # Nothing but the kubeconfig entry: the backup policy applied by the first run is recorded.
+    assert changes == ["eksctl utils write-kubeconfig --cluster himat --region us-west-2"]
     assert "already follows the settings" in result.stdout
 
 
@@ -176,11 +187,14 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
     )
     assert result.returncode == 0, result.stderr
     actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
-    assert actions[-3:] == [
+    assert actions[-5:-3] == [
         "kubectl delete pvc himat-jupyter-home -n himat --ignore-not-found --wait",
         "eksctl delete cluster --name himat --region us-west-2 --wait",
-        "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2",
     ]
+    assert actions[-3].startswith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0 ")
+    assert actions[-2].startswith("aws ec2 wait snapshot-completed --snapshot-ids snap-")
+    deletion = "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
+    assert actions[-1] == deletion
 
 
 @pytest.mark.parametrize("nodes", ["11", "-1"])

@@ -20,7 +20,8 @@ PACKAGE = ROOT / "generator" / "pangeo_himat"
 ORIGINAL_TFVARS = Path(__file__).parent / "fixtures" / "tfvars" / "pangeo-himat.tfvars"
 VERBS = {
     "validate", "render", "fit", "cost", "import-tfvars", "local", "cluster", "install",
-    "hibernate", "resume", "scale", "status", "connect", "destroy", "upgrade",
+    "hibernate", "resume", "scale", "status", "connect", "destroy", "upgrade", "backup",
+    "restore",
 }  # fmt: skip
 
 

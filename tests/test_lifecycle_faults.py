@@ -21,6 +21,7 @@ DESTROY_STEPS = [
     "helm uninstall himat",
     "kubectl delete pvc himat-jupyter-home",
     "eksctl delete cluster --name himat",
+    "aws ec2 wait snapshot-completed",
     "aws ec2 delete-volume --volume-id",
 ]
 
@@ -154,7 +155,7 @@ def test_ctrl_c_during_destroy_reports_the_recorded_volume(project, standins):
     step = "eksctl delete cluster"
     status, _, stderr = interrupt_during(project, standins, step, *args, cluster_exists="1")
     assert status == 130, stderr
-    assert "interrupted during step 3/4: delete the cluster" in stderr
+    assert "interrupted during step 3/3: delete the cluster" in stderr
     assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in stderr
     assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
     assert not any(call.startswith("aws ec2 delete-volume") for call in calls(project))

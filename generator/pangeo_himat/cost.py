@@ -24,6 +24,13 @@ PRICE_DATE = "2025-11"
 PUBLIC_IPV4_USD_PER_HOUR = 0.005
 # gp3 storage, USD per GiB-month. Source: https://aws.amazon.com/ebs/pricing/
 GP3_USD_PER_GIB_MONTH = {"us-east-1": 0.08, "us-west-2": 0.08, "eu-west-1": 0.088}
+# EBS snapshots, standard tier: USD 0.05 per GB-month of stored (changed) blocks, in these
+# regions alike. Source: https://aws.amazon.com/ebs/pricing/ ("Snapshots", Standard).
+SNAPSHOT_USD_PER_GB_MONTH = 0.05
+# Snapshots are incremental: the first holds the data, each later one the blocks changed since
+# (AWS re:Post "How am I billed for Amazon EBS snapshots?"). Assumed: a full volume, and 2 % of
+# it changed per day; an estimate, not a measure.
+SNAPSHOT_DAILY_CHANGE = 0.02
 # Classic Load Balancer (what a Service of type LoadBalancer gets without the AWS Load
 # Balancer Controller), USD per hour. Source: https://aws.amazon.com/elasticloadbalancing/pricing/
 CLASSIC_LB_USD_PER_HOUR = {"us-east-1": 0.025, "us-west-2": 0.025, "eu-west-1": 0.028}
@@ -98,6 +105,25 @@ def version_notes(settings: Settings, day: datetime.date) -> list[str]:
     return []
 
 
+def snapshot_gib(volume_gib: float, keep: int) -> float:
+    """Stored snapshot data: the volume once, plus each kept day's changed blocks."""
+    return volume_gib * (1 + keep * SNAPSHOT_DAILY_CHANGE)
+
+
+def _snapshot_lines(settings: Settings, volume_gib: float, notes: list[str]) -> list[CostLine]:
+    """Daily backups bill in every state, and after destroy, until the snapshots are deleted."""
+    backup = settings["jupyter"]["backup"]
+    if backup["schedule"] != "daily":
+        return []
+    stored = snapshot_gib(volume_gib, backup["keep"])
+    hourly = stored * SNAPSHOT_USD_PER_GB_MONTH / HOURS_PER_MONTH
+    notes.append(
+        f"snapshots: {backup['keep']} daily kept; estimated as the full volume plus "
+        f"{SNAPSHOT_DAILY_CHANGE:.0%} of it changed per day (they go on after destroy)"
+    )
+    return [CostLine(f"EBS snapshots (about {stored:g} GB stored)", *[hourly] * 3)]
+
+
 def estimate_cost(
     settings: Settings, fit: FitReport, day: datetime.date | None = None
 ) -> CostReport:
@@ -160,6 +186,7 @@ def estimate_cost(
         lb = _regional(CLASSIC_LB_USD_PER_HOUR, region, notes, "load balancer")
         lb += LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR
         lines.append(CostLine("load balancer (Classic, with its IPv4 addresses)", lb, lb, lb))
+    lines.extend(_snapshot_lines(settings, jupyter_gib, notes))
     if settings["hibernate"]:
         notes.append("hibernate: true renders both nodegroups at 0 nodes")
     buckets = settings["data"]["buckets"]

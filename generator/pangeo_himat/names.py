@@ -72,6 +72,14 @@ def nodegroup_role(name: str) -> str | None:
     return None
 
 
+# Tags on the notebooks' EBS volume, copied onto every snapshot of it (himat status finds the
+# last one by the cluster tag). The backup policy targets the volume by BACKUP_TAG_KEY alone
+# (render_backup.py says why).
+CLUSTER_TAG_KEY = "himat/cluster"
+VOLUME_TAG = ("himat/volume", "home")
+BACKUP_TAG_KEY = "himat/backup"
+
+
 def release_name(cluster_name: str) -> str:
     """The Helm release is named after the cluster: one Pangeo stack per cluster."""
     return cluster_name
@@ -115,3 +123,12 @@ def jupyter_deployment(cluster_name: str) -> str:
 def worker_deployment(cluster_name: str) -> str:
     """The chart names the Dask workers' Deployment `<release>-worker`."""
     return f"{release_name(cluster_name)}-worker"
+
+
+def volume_tags(cluster_name: str) -> dict[str, str]:
+    """The notebooks' volume's tags, as the StorageClass, `create-tags` and the policy use them."""
+    return {
+        CLUSTER_TAG_KEY: cluster_name,
+        VOLUME_TAG[0]: VOLUME_TAG[1],
+        BACKUP_TAG_KEY: cluster_name,
+    }

@@ -126,6 +126,8 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
                 "size": jupyter["storage"],
                 "zone": settings["cluster"]["zones"][0],
                 "storageClass": {"create": True, "name": ""},
+                "volumeId": jupyter["volume_id"] or "",
+                "volumeTags": names.volume_tags(settings["cluster"]["name"]),
             },
             "service": _service(jupyter),
             "token": {"existingSecret": ""},

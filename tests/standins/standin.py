@@ -24,6 +24,9 @@ files ({"cluster": [...], "nodegroups": [...], "addons": [...], "podidentityasso
 [...]}, eksctl's JSON shapes); eksctl create/delete/scale/upgrade of nodegroups and clusters,
 update addon and create/delete podidentityassociation change them in the world.
 `helm template` is local work, not AWS: it runs the real helm at $STANDIN_REAL_HELM.
+For EC2 and DLM (standin_ebs.py):
+STANDIN_VOLUME_ZONE (the claim's volume's zone), STANDIN_SNAPSHOTS="snap-... ..." (snapshots that
+exist before the test).
 """
 
 import base64
@@ -32,6 +35,7 @@ import os
 import sys
 import time
 
+import standin_ebs  # installed beside this file by the tests' `standins` fixture
 from standin_live import (
     addon_versions,
     change_live,
@@ -239,26 +243,11 @@ def answer(tool: str, args: list[str]) -> int:
         return status or kubectl_get(args, world)
     if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
         world["claim"] = False
-    if tool == "aws" and args[:2] == ["ec2", "describe-volumes"]:
-        if not world["volume"]:
-            print(
-                "An error occurred (InvalidVolume.NotFound) when calling the DescribeVolumes "
-                f"operation: The volume '{VOLUME_ID}' does not exist.",
-                file=sys.stderr,
-            )
-            return 254
-        volume = {"VolumeId": VOLUME_ID, "State": "available", "AvailabilityZone": "us-west-2a"}
-        print(json.dumps({"Volumes": [volume]}))
-        return 0
-    if tool == "aws" and args[:2] == ["ec2", "delete-volume"]:
-        if not world["volume"]:
-            print(
-                "An error occurred (InvalidVolume.NotFound) when calling the DeleteVolume "
-                f"operation: The volume '{VOLUME_ID}' does not exist.",
-                file=sys.stderr,
-            )
-            return 254
-        world["volume"] = False
+    if tool == "aws":
+        status = standin_ebs.answer(args, world, VOLUME_ID)
+        if status is not None:
+            save_world(world)
+            return status
     save_world(world)
     print(f"stand-in {tool}: ok")
     return 0

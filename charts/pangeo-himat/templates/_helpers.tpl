@@ -20,6 +20,7 @@ fullnameOverride), so two releases in one namespace never collide.
 {{- define "pangeo-himat.jupyter.fullname" -}}{{ include "pangeo-himat.fullname" . }}-jupyter{{- end -}}
 {{- define "pangeo-himat.jupyter.config.fullname" -}}{{ include "pangeo-himat.fullname" . }}-jupyter-config{{- end -}}
 {{- define "pangeo-himat.jupyter.pvc.fullname" -}}{{ include "pangeo-himat.fullname" . }}-jupyter-home{{- end -}}
+{{- define "pangeo-himat.jupyter.pv.fullname" -}}{{ include "pangeo-himat.fullname" . }}-jupyter-home-{{ .Values.jupyter.storage.volumeId }}{{- end -}}
 {{- define "pangeo-himat.test.fullname" -}}{{ include "pangeo-himat.fullname" . }}-test{{- end -}}
 {{- define "pangeo-himat.user.serviceAccountName" -}}{{ include "pangeo-himat.fullname" . }}-user{{- end -}}
 {{- define "pangeo-himat.scheduler.serviceAccountName" -}}{{ include "pangeo-himat.fullname" . }}-scheduler{{- end -}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from pangeo_himat import __version__
+from pangeo_himat.cli.backup import backup_command, restore
 from pangeo_himat.cli.destroy import destroy
 from pangeo_himat.cli.generate import cost, fit, import_tfvars_command, render, validate
 from pangeo_himat.cli.lifecycle import cluster, hibernate, install, resume, scale
@@ -32,6 +33,8 @@ VERBS = (
     status,
     connect,
     destroy,
+    backup_command,
+    restore,
 )
 
 

@@ -14,9 +14,9 @@ import click
 
 from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, plans, volumes
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Target
+from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
 from pangeo_himat.settings import Settings
@@ -123,7 +123,13 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
         for query in plans.destroy_queries(target):
             click.echo(f"# asks first: {query.shell()}")
-        print_plan(plans.destroy_steps(settings, shown, recorded, delete_data))
+        steps = plans.destroy_steps(settings, shown, recorded, delete_data)
+        rest, deletion = _split_deletion(steps)
+        print_plan(rest)
+        if deletion:
+            for line in volumes.final_snapshot_plan(target, recorded):
+                click.echo(line)
+        print_plan(deletion)
         return
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
@@ -153,12 +159,32 @@ def _destroy(
         steps = (
             [plans.delete_volume_step(target, volume.volume_id)] if delete_data and volume else []
         )
-    run_steps("destroy", steps)
-    _summary(target, state_path, state, volume, delete_data)
+    rest, deletion = _split_deletion(steps)
+    run_steps("destroy", rest)
+    snapshot_id = None
+    if deletion and volume is not None:
+        # The last copy of the home: complete, and in state.yaml, before the volume goes.
+        snapshot_id = volumes.final_snapshot(target, volume.volume_id)
+        run_steps("destroy", deletion)
+    reloaded = load_state(state_path)
+    zones = settings["cluster"]["zones"]
+    _summary(target, state_path, reloaded, volume, delete_data, snapshot_id, zones)
+
+
+def _split_deletion(steps: list[Step]) -> tuple[list[Step], list[Step]]:
+    """(everything else, the volume's deletion): a final snapshot goes between them."""
+    deletion = [step for step in steps if step.argv[:3] == ("aws", "ec2", "delete-volume")]
+    return [step for step in steps if step not in deletion], deletion
 
 
 def _summary(
-    target: Target, state_path: Path, state: State, volume: KeptVolume | None, delete_data: bool
+    target: Target,
+    state_path: Path,
+    state: State,
+    volume: KeptVolume | None,
+    delete_data: bool,
+    snapshot_id: str | None,
+    zones: list[str],
 ) -> None:
     if delete_data and volume is not None:
         save_state(state_path, state.with_volume(None))
@@ -166,6 +192,11 @@ def _summary(
             f"destroyed {target.cluster}; the notebooks' volume {volume.volume_id} was deleted "
             "as asked"
         )
+        if snapshot_id:
+            click.echo(
+                f"its final snapshot {snapshot_id} is kept (it bills until deleted); "
+                f"restore it with: himat restore {snapshot_id}"
+            )
     elif delete_data:
         click.echo(f"destroyed {target.cluster}; no notebooks' volume was found to delete")
     elif volume is not None:
@@ -174,5 +205,16 @@ def _summary(
             f"(recorded in {target.state_file}; delete it with: aws ec2 delete-volume "
             f"--volume-id {volume.volume_id} --region {target.region})"
         )
+        for line in _reuse_lines(zones, volume):
+            click.echo(line)
     else:
         click.echo(f"destroyed {target.cluster}; no notebooks' volume was found to keep")
+
+
+def _reuse_lines(zones: list[str], volume: KeptVolume) -> list[str]:
+    """The settings lines that give the next cluster this home (the zone only if it differs)."""
+    lines = ["to reuse it in the next cluster, set in the settings:"]
+    lines.append(volumes.settings_line(volume.volume_id))
+    if volume.zone and volume.zone != zones[0]:
+        lines.append(f"cluster.zones[0]: {volume.zone}  (the volume's zone)")
+    return lines

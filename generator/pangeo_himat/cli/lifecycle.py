@@ -12,7 +12,7 @@ from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import plans
+from pangeo_himat.lifecycle import plans, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import print_plan, run_steps
@@ -35,23 +35,35 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     result = rendered(settings)
     preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
+    if dry_run:
+        _print_volume_check(settings)
+    else:
+        volumes.check_volume_zone(settings)
     if dry_run and shutil.which("eksctl") is None:
         click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
         print_plan(plans.cluster_steps(settings))
+        volumes.print_backup_plan(settings)
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     found = read_live(target, dry_run)
     if found is not None:
         follow_settings(target, result, found, dry_run)
-        return
-    steps = plans.cluster_steps(settings)
+    elif dry_run:
+        print_plan(plans.cluster_steps(settings))
+    else:
+        run_steps("cluster", plans.cluster_steps(settings))
+        # eksctl create cluster made the associations in the file: record what they apply.
+        record_policies(target, policy_hashes(result.cluster_config))
+        click.echo(f"cluster {target.cluster} is created in {target.region}")
+    # Backups run from the volume's tags, whatever state the cluster is in.
     if dry_run:
-        print_plan(steps)
+        volumes.print_backup_plan(settings)
         return
-    run_steps("cluster", steps)
-    # eksctl create cluster made the associations in the file: record what they apply.
-    record_policies(target, policy_hashes(result.cluster_config))
-    click.echo(f"cluster {target.cluster} is created in {target.region}; next: make install")
+    backup_steps = volumes.backup_policy_steps(settings)
+    if backup_steps:
+        run_steps("cluster (backups)", backup_steps)
+        volumes.record_backup_policy(settings)
+    click.echo("next: make install")
 
 
 @click.command()
@@ -64,6 +76,11 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
     if not Path(names.CHART_DIR_NAME).is_dir():
         message = "not found; run himat from the pangeo-himat checkout"
         raise InputError([Problem(names.CHART_DIR_NAME, None, "", message)])
+    if dry_run:
+        _print_volume_check(settings)
+    else:
+        volumes.warn_unused_kept_volume(settings)
+        volumes.check_volume_zone(settings)
     execute("install", plans.install_steps(settings), dry_run)
     if not dry_run:
         for line in urls(settings):
@@ -72,6 +89,14 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
             f"installed: {result.fit.worker_count} Dask workers, Jupyter with "
             f"{settings['jupyter']['storage']} of kept storage"
         )
+
+
+def _print_volume_check(settings: Settings) -> None:
+    """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
+    volume_id = settings["jupyter"]["volume_id"]
+    if volume_id is not None:
+        query = plans.ebs_volume_query(Target.of(settings), volume_id)
+        click.echo(f"# asks first: {query.shell()}")
 
 
 def _still_bills(settings: Settings, result: Rendered, state: str) -> str:

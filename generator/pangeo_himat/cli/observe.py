@@ -10,7 +10,7 @@ import click
 from pangeo_himat import names
 from pangeo_himat.cli.running import follows_line, read_live, support_line
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, backup, plans, volumes
 from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
@@ -27,14 +27,17 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     """
     settings = validated(settings_path, changes_aws=False)
     result = rendered(settings)
-    preflighted(["eksctl", "kubectl"], dry_run, credentials=False)
+    preflighted(["eksctl", "kubectl", "aws"], dry_run, credentials=False)
     target = Target.of(settings)
     if dry_run:
         print_plan(plans.status_queries(settings))
+        print_plan([backup.snapshots_query(target)])
         return
     found = read_live(target)
     if found is None:
         click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
+        for line in volumes.storage_lines(settings):
+            click.echo(line)
         sys.exit(1)
     sizes = {group.name: group.desired for group in found.groups}
     for name, size in sizes.items():
@@ -50,6 +53,8 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     click.echo(support_line(found.version, today()))
     click.echo(follows_line(target, result, found))
     for line in urls(settings):
+        click.echo(line)
+    for line in volumes.storage_lines(settings):
         click.echo(line)
 
 

@@ -83,7 +83,7 @@ def follow_settings(
     run_steps("cluster", drift.steps)
     record_policies(target, drift.policy_hashes)
     done = "updated to follow the settings" if drift.changes else "already follows the settings"
-    click.echo(f"cluster {target.cluster} in {target.region} {done}; next: make install")
+    click.echo(f"cluster {target.cluster} in {target.region} {done}")
 
 
 def _documents(text: str) -> list[dict[str, Any]]:

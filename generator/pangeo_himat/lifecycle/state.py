@@ -17,6 +17,7 @@ from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.writer import to_yaml, write_atomic
 
 POLICIES_KEY = "pod_identity_policies"
+BACKUP_POLICY_KEY = "backup_policy"
 HEADER = "# Written by himat; records what only the live system knows. Do not edit.\n"
 
 
@@ -29,11 +30,24 @@ class KeptVolume:
 
 
 @dataclass(frozen=True)
+class TakenSnapshot:
+    """The last snapshot himat took: its ID, the volume it copies, and why (backup or final)."""
+
+    snapshot_id: str
+    volume_id: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.snapshot_id, "volume": self.volume_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class State:
     """Everything state.yaml records; `other` holds keys of newer versions untouched."""
 
     volume: KeptVolume | None = None
     other: dict[str, Any] = field(default_factory=dict)
+    snapshot: TakenSnapshot | None = None
 
     def with_volume(self, volume: KeptVolume | None) -> State:
         return replace(self, volume=volume)
@@ -52,10 +66,31 @@ class State:
             other[POLICIES_KEY] = dict(sorted(hashes.items()))
         return replace(self, other=other)
 
+    def backup_policy(self) -> tuple[str, str] | None:
+        """(policy ID, hash of the policy himat last applied), or None when none was applied.
+
+        `aws dlm get-lifecycle-policies` lists policies without their schedules, so the hash
+        is how `cluster` knows the live policy already is what the settings ask for."""
+        found = self.other.get(BACKUP_POLICY_KEY)
+        if not isinstance(found, dict) or "id" not in found or "hash" not in found:
+            return None
+        return str(found["id"]), str(found["hash"])
+
+    def with_backup_policy(self, policy_id: str | None, digest: str) -> State:
+        other = {key: value for key, value in self.other.items() if key != BACKUP_POLICY_KEY}
+        if policy_id is not None:
+            other[BACKUP_POLICY_KEY] = {"id": policy_id, "hash": digest}
+        return replace(self, other=other)
+
+    def with_snapshot(self, snapshot: TakenSnapshot) -> State:
+        return replace(self, snapshot=snapshot)
+
     def as_dict(self) -> dict[str, Any]:
         document = dict(self.other)
         if self.volume is not None:
             document["volume"] = {"id": self.volume.volume_id, "zone": self.volume.zone}
+        if self.snapshot is not None:
+            document["snapshot"] = self.snapshot.as_dict()
         return document
 
 
@@ -77,14 +112,25 @@ def load_state(path: Path) -> State:
         raise _problem(path, f"is not YAML ({error}); restore it or delete it") from None
     if not isinstance(document, dict):
         raise _problem(path, "expected a mapping of recorded fields")
-    other = {key: value for key, value in document.items() if key != "volume"}
+    other = {key: value for key, value in document.items() if key not in ("volume", "snapshot")}
+    snapshot = _snapshot(path, document.get("snapshot"))
     volume = document.get("volume")
     if volume is None:
-        return State(None, other)
+        return State(None, other, snapshot)
     if not isinstance(volume, dict) or not isinstance(volume.get("id"), str):
         raise _problem(path, "volume: expected a mapping with the volume's `id` and `zone`")
     zone = volume.get("zone")
-    return State(KeptVolume(volume["id"], zone if isinstance(zone, str) else None), other)
+    kept = KeptVolume(volume["id"], zone if isinstance(zone, str) else None)
+    return State(kept, other, snapshot)
+
+
+def _snapshot(path: Path, recorded: Any) -> TakenSnapshot | None:
+    if recorded is None:
+        return None
+    fields = ("id", "volume", "reason")
+    if not isinstance(recorded, dict) or not all(isinstance(recorded.get(f), str) for f in fields):
+        raise _problem(path, "snapshot: expected a mapping with `id`, `volume` and `reason`")
+    return TakenSnapshot(recorded["id"], recorded["volume"], recorded["reason"])
 
 
 def save_state(path: Path, state: State) -> None:

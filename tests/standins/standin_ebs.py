@@ -1,0 +1,265 @@
+"""Stand-in answers of `aws ec2` (volumes, snapshots, tags) and `aws dlm` for standin.py.
+
+NOT AWS: a small world of volumes, snapshots and lifecycle policies kept in the stand-in's
+world file. The answers have the shapes of the AWS CLI's `--output json` (EC2 API
+DescribeVolumes, CreateVolume, CreateSnapshot, DescribeSnapshots; DLM API
+GetLifecyclePolicies, CreateLifecyclePolicy), and service errors exit 254 with the CLI's
+"An error occurred (Code) when calling the Operation operation: message" line (AWS CLI
+"Command line return codes": 254, the service returned an error).
+
+The volume the claim uses (standin.VOLUME_ID) exists while world["volume"] is true; its zone is
+$STANDIN_VOLUME_ZONE (default us-west-2a). Restores add volumes to world["volumes"].
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+ACCOUNT = "123456789012"
+NOW = "2026-12-01T09:00:00.000Z"
+
+
+def _hex(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:17]
+
+
+def service_error(code: str, operation: str, message: str) -> int:
+    print(
+        f"An error occurred ({code}) when calling the {operation} operation: {message}",
+        file=sys.stderr,
+    )
+    return 254
+
+
+def option(args: list, name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def values_after(args: list, name: str) -> list:
+    """The values of a list option: everything after it up to the next --option."""
+    start = args.index(name) + 1
+    end = next((i for i in range(start, len(args)) if args[i].startswith("--")), len(args))
+    return args[start:end]
+
+
+def tags_of(specification: str) -> list:
+    """`ResourceType=x,Tags=[{Key=k,Value=v},...]` -> [{"Key": k, "Value": v}]."""
+    inner = specification.split("Tags=[", 1)[1].rstrip("]")
+    pairs = [part.strip("{}") for part in inner.split("},{")]
+    return [
+        {"Key": pair.split(",Value=")[0].removeprefix("Key="), "Value": pair.split(",Value=")[1]}
+        for pair in pairs
+    ]
+
+
+def known_volumes(world: dict, claim_volume: str) -> dict:
+    volumes = dict(world.get("volumes", {}))
+    if world["volume"]:
+        zone = os.environ.get("STANDIN_VOLUME_ZONE", "us-west-2a")
+        volumes[claim_volume] = {"zone": zone, "size": 16, "snapshot": ""}
+    return volumes
+
+
+def describe_volumes(args: list, world: dict, claim_volume: str) -> int:
+    wanted = option(args, "--volume-ids")
+    volume = known_volumes(world, claim_volume).get(wanted)
+    if volume is None:
+        return service_error(
+            "InvalidVolume.NotFound", "DescribeVolumes", f"The volume '{wanted}' does not exist."
+        )
+    state = "in-use" if wanted == claim_volume and world["claim"] else "available"
+    attachments = [
+        {
+            "AttachTime": NOW,
+            "Device": "/dev/xvdaa",
+            "InstanceId": "i-0123456789abcdef0",
+            "State": "attached",
+            "VolumeId": wanted,
+            "DeleteOnTermination": False,
+        }
+    ]
+    print(
+        json.dumps(
+            {
+                "Volumes": [
+                    {
+                        "Attachments": attachments if state == "in-use" else [],
+                        "AvailabilityZone": volume["zone"],
+                        "CreateTime": NOW,
+                        "Encrypted": True,
+                        "Size": volume["size"],
+                        "SnapshotId": volume["snapshot"],
+                        "State": state,
+                        "VolumeId": wanted,
+                        "Iops": 3000,
+                        "VolumeType": "gp3",
+                        "MultiAttachEnabled": False,
+                        "Throughput": 125,
+                    }
+                ]
+            },
+            indent=4,
+        )
+    )
+    return 0
+
+
+def create_snapshot(args: list, world: dict, claim_volume: str) -> int:
+    volume_id = option(args, "--volume-id")
+    volume = known_volumes(world, claim_volume).get(volume_id)
+    if volume is None:
+        return service_error(
+            "InvalidVolume.NotFound", "CreateSnapshot", f"The volume '{volume_id}' does not exist."
+        )
+    snapshots = world.setdefault("snapshots", [])
+    snapshot = {
+        "Description": option(args, "--description"),
+        "Encrypted": True,
+        "OwnerId": ACCOUNT,
+        "Progress": "",
+        "SnapshotId": f"snap-{_hex(str(len(snapshots)) + volume_id)}",
+        "StartTime": f"2026-12-01T09:{len(snapshots):02d}:00.000Z",
+        "State": "pending",
+        "VolumeId": volume_id,
+        "VolumeSize": volume["size"],
+        "Tags": tags_of(option(args, "--tag-specifications")),
+    }
+    snapshots.append(snapshot)
+    print(json.dumps(snapshot, indent=4))
+    return 0
+
+
+def describe_snapshots(args: list, world: dict) -> int:
+    # --filters Name=tag:<key>,Values=<value>
+    name, values = option(args, "--filters").split(",Values=")
+    key = name.removeprefix("Name=tag:")
+    found = [
+        {**snapshot, "State": "completed", "Progress": "100%"}
+        for snapshot in world.get("snapshots", [])
+        if {"Key": key, "Value": values} in snapshot["Tags"]
+    ]
+    print(json.dumps({"Snapshots": found}, indent=4))
+    return 0
+
+
+def create_volume(args: list, world: dict) -> int:
+    snapshot_id = option(args, "--snapshot-id")
+    known = {snapshot["SnapshotId"]: snapshot for snapshot in world.get("snapshots", [])}
+    known.update({s: {"VolumeSize": 16} for s in os.environ.get("STANDIN_SNAPSHOTS", "").split()})
+    if snapshot_id not in known:
+        return service_error(
+            "InvalidSnapshot.NotFound",
+            "CreateVolume",
+            f"The snapshot '{snapshot_id}' does not exist.",
+        )
+    zone = option(args, "--availability-zone")
+    volumes = world.setdefault("volumes", {})
+    volume_id = f"vol-{_hex(snapshot_id + str(len(volumes)))}"
+    size = int(option(args, "--size"))
+    volumes[volume_id] = {"zone": zone, "size": size, "snapshot": snapshot_id}
+    print(
+        json.dumps(
+            {
+                "AvailabilityZone": zone,
+                "CreateTime": NOW,
+                "Encrypted": "--encrypted" in args,
+                "Size": size,
+                "SnapshotId": snapshot_id,
+                "State": "creating",
+                "VolumeId": volume_id,
+                "Iops": 3000,
+                "Tags": tags_of(option(args, "--tag-specifications")),
+                "VolumeType": option(args, "--volume-type"),
+                "MultiAttachEnabled": False,
+                "Throughput": 125,
+            },
+            indent=4,
+        )
+    )
+    return 0
+
+
+def delete_volume(args: list, world: dict, claim_volume: str) -> int:
+    volume_id = option(args, "--volume-id")
+    if volume_id == claim_volume and world["volume"]:
+        world["volume"] = False
+    elif volume_id in world.get("volumes", {}):
+        del world["volumes"][volume_id]
+    else:
+        return service_error(
+            "InvalidVolume.NotFound", "DeleteVolume", f"The volume '{volume_id}' does not exist."
+        )
+    return 0
+
+
+def dlm(args: list, world: dict) -> int:
+    policies = world.setdefault("policies", [])
+    if args[1] == "get-lifecycle-policies":
+        key, value = option(args, "--target-tags").split("=", 1)
+        found = [
+            {key_: policy[key_] for key_ in ("PolicyId", "Description", "State", "PolicyType")}
+            | {"Tags": {}, "DefaultPolicy": False}
+            for policy in policies
+            if {"Key": key, "Value": value} in policy["PolicyDetails"]["TargetTags"]
+        ]
+        print(json.dumps({"Policies": found}, indent=4))
+        return 0
+    if args[1] == "create-default-role":
+        return 0  # prints the role when it creates it, nothing when it exists
+    if args[1] == "create-lifecycle-policy":
+        policy_id = f"policy-{_hex(str(len(policies)))}"
+        policies.append(
+            {
+                "PolicyId": policy_id,
+                "Description": option(args, "--description"),
+                "State": option(args, "--state"),
+                "PolicyType": "EBS_SNAPSHOT_MANAGEMENT",
+                "PolicyDetails": json.loads(option(args, "--policy-details")),
+            }
+        )
+        print(json.dumps({"PolicyId": policy_id}, indent=4))
+        return 0
+    if args[1] == "update-lifecycle-policy":
+        policy_id = option(args, "--policy-id")
+        (policy,) = [p for p in policies if p["PolicyId"] == policy_id] or [None]
+        if policy is None:
+            return service_error(
+                "ResourceNotFoundException",
+                "UpdateLifecyclePolicy",
+                f"Lifecycle policy with ID {policy_id} not found.",
+            )
+        policy["State"] = option(args, "--state")
+        if "--policy-details" in args:
+            policy["PolicyDetails"] = json.loads(option(args, "--policy-details"))
+        return 0
+    print(f"stand-in aws: nothing known about dlm {args[1]}", file=sys.stderr)
+    return 252
+
+
+def answer(args: list, world: dict, claim_volume: str) -> int | None:
+    """The exit status for the calls handled here; None for the others."""
+    if args[0] == "dlm":
+        return dlm(args, world)
+    if args[0] != "ec2":
+        return None
+    if args[1] == "describe-volumes":
+        return describe_volumes(args, world, claim_volume)
+    if args[1] == "create-snapshot":
+        return create_snapshot(args, world, claim_volume)
+    if args[1] == "describe-snapshots":
+        return describe_snapshots(args, world)
+    if args[1] == "create-volume":
+        return create_volume(args, world)
+    if args[1] == "delete-volume":
+        return delete_volume(args, world, claim_volume)
+    if args[1] == "create-tags":
+        wanted = values_after(args, "--resources")[0]
+        if wanted not in known_volumes(world, claim_volume):
+            return service_error(
+                "InvalidVolume.NotFound", "CreateTags", f"The volume '{wanted}' does not exist."
+            )
+        return 0
+    if args[1] == "wait":
+        return 0  # the waiters print nothing on success
+    return None
