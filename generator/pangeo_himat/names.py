@@ -12,6 +12,7 @@ OUTPUT_DIR_NAME = "clusterconfig"
 EKSCTL_FILE = "eksctl.yaml"
 VALUES_FILE = "values.yaml"
 TERMINATION_HANDLER_FILE = "termination-handler.yaml"
+AUTOSCALER_FILE = "cluster-autoscaler.yaml"
 STATE_FILE = "state.yaml"
 SCHEMA_FILE = "values.schema.json"
 
@@ -40,6 +41,15 @@ DASHBOARD_LOCAL_PORT = DASHBOARD_PORT
 # The spot termination handler: its own Helm release in kube-system.
 TERMINATION_HANDLER_RELEASE = "aws-node-termination-handler"
 TERMINATION_HANDLER_NAMESPACE = "kube-system"
+
+# The cluster-autoscaler: its own Helm release in kube-system. The values set fullnameOverride to
+# the release name, so its Deployment and ServiceAccount carry that name too (without it the
+# chart's `cluster-autoscaler.fullname` would be `<release>-aws-cluster-autoscaler`; kubernetes/
+# autoscaler charts/cluster-autoscaler/templates/_helpers.tpl).
+AUTOSCALER_RELEASE = "cluster-autoscaler"
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_DEPLOYMENT = AUTOSCALER_RELEASE
+AUTOSCALER_SERVICE_ACCOUNT = AUTOSCALER_RELEASE
 
 
 def release_name(cluster_name: str) -> str:

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat import names, termination_handler
+from pangeo_himat import cluster_autoscaler, names, termination_handler
 from pangeo_himat.fit import FitReport
 from pangeo_himat.settings import Settings
 
@@ -68,6 +68,7 @@ class Target:
     eksctl_file: str
     values_file: str
     nth_values_file: str
+    autoscaler_values_file: str
     state_file: str
     chart: str
 
@@ -83,6 +84,7 @@ class Target:
             eksctl_file=str(folder / names.EKSCTL_FILE),
             values_file=str(folder / names.VALUES_FILE),
             nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
+            autoscaler_values_file=str(folder / names.AUTOSCALER_FILE),
             state_file=str(folder / names.STATE_FILE),
             chart=names.CHART_DIR_NAME,
         )
@@ -243,7 +245,8 @@ def cluster_steps(settings: Settings, exists: bool) -> list[Step]:
 
 
 def install_steps(settings: Settings) -> list[Step]:
-    """The spot termination handler first, so spot nodes are covered from the first minute."""
+    """The spot termination handler first, so spot nodes are covered from the first minute;
+    then the autoscaler, then the chart."""
     target = Target.of(settings)
     handler = (
         *("helm", "upgrade", "--install", names.TERMINATION_HANDLER_RELEASE),
@@ -258,8 +261,20 @@ def install_steps(settings: Settings) -> list[Step]:
     )
     return [
         Step("install the spot termination handler", handler),
+        autoscaler_install_step(target),
         Step("install the Pangeo chart", chart),
     ]
+
+
+def autoscaler_install_step(target: Target) -> Step:
+    """Before the chart: the chart's `--wait` then already has nodes that follow its workers."""
+    argv = (
+        *("helm", "upgrade", "--install", names.AUTOSCALER_RELEASE, cluster_autoscaler.CHART),
+        *("--repo", cluster_autoscaler.CHART_REPO, "--version", cluster_autoscaler.CHART_VERSION),
+        *("--namespace", names.AUTOSCALER_NAMESPACE, "-f", target.autoscaler_values_file),
+        "--wait",
+    )
+    return Step("install the cluster-autoscaler", argv)
 
 
 def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
