@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
@@ -121,9 +122,10 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         exposed = settings["jupyter"]["expose"] == "loadbalancer"
         shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
-        for query in plans.destroy_queries(target):
+        for query in [*plans.destroy_queries(target), *destroy_budget_queries(settings)]:
             click.echo(f"# asks first: {query.shell()}")
         print_plan(plans.destroy_steps(settings, shown, recorded, delete_data))
+        print_destroy_budget_plan(settings)
         return
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
@@ -154,6 +156,7 @@ def _destroy(
             [plans.delete_volume_step(target, volume.volume_id)] if delete_data and volume else []
         )
     run_steps("destroy", steps)
+    delete_budget(settings, "destroy")
     _summary(target, state_path, state, volume, delete_data)
 
 

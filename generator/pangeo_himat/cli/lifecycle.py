@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.budget import apply_cluster_budget, print_cluster_budget_plan
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
@@ -35,10 +36,12 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
         click.echo("# if the cluster exists already, instead:")
         for step in plans.cluster_steps(settings, exists=True):
             click.echo(f"# {step.shell()}")
+        print_cluster_budget_plan(settings)
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     exists = parsed(observe(query), answers.clusters, "a JSON list of clusters") is not None
     run_steps("cluster", plans.cluster_steps(settings, exists))
+    apply_cluster_budget(settings)
     click.echo(
         f"cluster {target.cluster} is {'up to date' if exists else 'created'} in "
         f"{target.region}; next: make install"
