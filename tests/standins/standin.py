@@ -49,7 +49,14 @@ def load_world() -> dict:
         world = {"cluster": exists, "claim": exists, "volume": True, "budgets": {}}
         if os.environ.get("STANDIN_BUDGET_EXISTS"):
             # A budget of the default settings' name, as an earlier `himat cluster` leaves it.
-            world["budgets"]["himat-himat-us-west-2"] = {"budget": {}, "alerts": []}
+            name = "himat-himat-us-west-2"
+            document = {
+                "BudgetName": name,
+                "BudgetType": "COST",
+                "TimeUnit": "MONTHLY",
+                "BudgetLimit": {"Amount": "300.0", "Unit": "USD"},
+            }
+            world["budgets"][name] = {"budget": document, "alerts": []}
         return world
 
 
