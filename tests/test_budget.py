@@ -13,7 +13,7 @@ import botocore.validate  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
-from conftest import ROOT, calls, himat, write_settings
+from conftest import ROOT, calls, himat, run_himat, write_settings
 from pangeo_himat import budget
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.plans import Step
@@ -216,3 +216,13 @@ def test_a_budgets_error_other_than_not_found_stops_destroy(project, standins):
     assert result.returncode == 1
     assert "aws budgets describe-budget" in result.stderr
     assert "aws budgets delete-budget" not in budget_calls(project)
+
+
+def test_cost_notes_the_budget_and_when_running_all_month_exceeds_it(tmp_path):
+    low = write_settings(tmp_path, {**BUDGETED, "budget.monthly_usd": 50}, "low.yaml")
+    result = run_himat("cost", "-f", str(low), "--json")
+    assert result.returncode == 0, result.stderr
+    (note,) = [n for n in json.loads(result.stdout)["notes"] if n.startswith("budget USD 50.00")]
+    assert "passes USD 40.00" in note and "is over the budget" in note
+    unbudgeted = run_himat("cost", "-f", str(write_settings(tmp_path, {}, "none.yaml")))
+    assert "note: no budget: nothing warns anyone" in unbudgeted.stdout

@@ -83,3 +83,22 @@ def notifications_with_subscribers(settings: Settings) -> list[dict[str, Any]]:
 
 def is_budgeted(settings: Settings) -> bool:
     return settings["budget"]["monthly_usd"] is not None
+
+
+def cost_note(settings: Settings, running_usd_per_month: float) -> str:
+    """What `himat cost` says about the budget beside the month's estimate."""
+    if not is_budgeted(settings):
+        return (
+            "no budget: nothing warns anyone of a cluster left running; set budget.monthly_usd "
+            "and budget.notify for emails at 80 % actual and 100 % forecast spend"
+        )
+    limit = float(settings["budget"]["monthly_usd"])
+    note = (
+        f"budget USD {limit:.2f}/month ({budget_name(settings)}): emails "
+        + ", ".join(settings["budget"]["notify"])
+        + f" when the month's actual spend passes USD {limit * ACTUAL_PERCENT / 100:.2f} "
+        f"or its forecast passes USD {limit * FORECASTED_PERCENT / 100:.2f}"
+    )
+    if running_usd_per_month > limit:
+        note += f"; running all month (USD {running_usd_per_month:.2f}) is over the budget"
+    return note
