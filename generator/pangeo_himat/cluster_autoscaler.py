@@ -50,7 +50,10 @@ SCALE_DOWN_DELAY_AFTER_ADD = "5m"
 # The minimal IAM of kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md,
 # "IAM Policy" (Full Cluster Autoscaler Features Policy): the describe calls on "*", the two
 # writes restricted, as it recommends, by a tag condition (AWS Auto Scaling user guide,
-# "Control access using IAM": aws:ResourceTag on the group).
+# "Control access using IAM": aws:ResourceTag on the group). The spot group's ASG carries the
+# tag: eksctl creates an unmanaged nodegroup's stack with the nodegroup's `tags` (eksctl
+# pkg/cfn/manager/nodegroup.go, CreateStack(..., ng.Tags, ...), commit 99984adb), and
+# CloudFormation puts stack tags on the Auto Scaling group it creates.
 DESCRIBE_ACTIONS = (
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeAutoScalingInstances",
