@@ -13,7 +13,7 @@ import botocore.validate  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
-from conftest import ROOT, calls, himat, run_himat, write_settings
+from conftest import calls, himat, run_himat, write_settings
 from pangeo_himat import budget
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.plans import Step
@@ -119,11 +119,8 @@ def test_budget_names_differ_between_regions(tmp_path):
 
 
 def budgeted_project(project: Path) -> str:
-    text = (ROOT / "settings.yaml").read_text()
-    budget_block = (
-        "\nbudget:\n  monthly_usd: 400\n  notify: [snow-group@example.org, pi@example.org]\n"
-    )
-    (project / "budgeted.yaml").write_text(text + budget_block)
+    """The default settings with a budget, as budgeted.yaml in the project."""
+    write_settings(project, BUDGETED, "budgeted.yaml")
     return "budgeted.yaml"
 
 
