@@ -4,6 +4,8 @@ own request validation), and what `cluster` and `destroy` do about it (stand-in 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,18 @@ def test_cost_notes_the_budget_and_when_running_all_month_exceeds_it(tmp_path):
     assert "passes USD 40.00" in note and "is over the budget" in note
     unbudgeted = run_himat("cost", "-f", str(write_settings(tmp_path, {}, "none.yaml")))
     assert "note: no budget: nothing warns anyone" in unbudgeted.stdout
+
+
+def test_stand_in_aws_says_not_found_as_the_budgets_api_does(settings, budgets, standins, tmp_path):
+    name = budget.budget_name(settings)
+    with pytest.raises(budgets.exceptions.NotFoundException) as raised:
+        budgets.describe_budget(AccountId=ACCOUNT, BudgetName=name)
+    argv = [str(standins / "aws"), *budget_plans.budget_query(settings, ACCOUNT).argv[1:]]
+    env = {**os.environ, "STANDIN_LOG": str(tmp_path / "calls.jsonl")}
+    answer = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 254
+    error = raised.value.response["Error"]
+    assert answer.stderr.strip() == (
+        f"An error occurred ({error['Code']}) when calling the DescribeBudget operation: "
+        f"{error['Message']}"
+    )
