@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
+from pangeo_himat.cluster_autoscaler import autoscaler_association
+from pangeo_himat.errors import InputError
+from pangeo_himat.lifecycle.drift import policy_hash
+from pangeo_himat.lifecycle.state import State, save_state
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 from pangeo_himat.versions import load_calendar, today
@@ -282,6 +286,8 @@ def himat(
     **knobs: str,
 ) -> subprocess.CompletedProcess:
     env = himat_env(project, path, extra_env, knobs)
+    if knobs.get("cluster_exists") and "-f" in args:
+        record_autoscaler_policy(project, project / args[args.index("-f") + 1])
     return subprocess.run(
         [sys.executable, "-m", "pangeo_himat", *args],
         cwd=project,
@@ -291,6 +297,21 @@ def himat(
         text=True,
         timeout=120,
     )
+
+
+def record_autoscaler_policy(project: Path, settings_path: Path) -> None:
+    """An existing cluster in the stand-ins' world was made by himat, whose `cluster` recorded
+    the autoscaler's pod identity policy in state.yaml; do the same unless a state exists."""
+    try:
+        settings = load_settings(settings_path)
+    except InputError:
+        return
+    state_path = project / "clusterconfig" / settings["cluster"]["name"] / "state.yaml"
+    if state_path.exists():
+        return
+    association = autoscaler_association(settings, {})
+    key = f"{association['namespace']}/{association['serviceAccountName']}"
+    save_state(state_path, State().with_policy_hashes({key: policy_hash(association)}))
 
 
 def calls(project: Path) -> list[str]:

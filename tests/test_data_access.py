@@ -24,6 +24,12 @@ BUCKETS = {
 }
 
 
+def data_associations(rendered) -> list[dict]:
+    """The S3 associations; the cluster-autoscaler's own one sits in kube-system."""
+    associations = rendered.cluster_config["iam"].get("podIdentityAssociations", [])
+    return [a for a in associations if a["namespace"] != names.AUTOSCALER_NAMESPACE]
+
+
 def render_with(tmp_path, buckets, **changes):
     settings = load_settings(write_settings(tmp_path, {"data.buckets": buckets, **changes}))
     return settings, render_all(settings)
@@ -33,8 +39,7 @@ def render_with(tmp_path, buckets, **changes):
 def test_cluster_config_stays_valid_with_buckets(count, tmp_path, eksctl_schema):
     _, rendered = render_with(tmp_path, BUCKETS[count])
     jsonschema.Draft7Validator(eksctl_schema).validate(rendered.cluster_config)
-    associations = rendered.cluster_config["iam"].get("podIdentityAssociations", [])
-    assert len(associations) == (1 if count else 0)
+    assert len(data_associations(rendered)) == (1 if count else 0)
 
 
 def granted(policy: dict) -> set[tuple[str, str]]:
@@ -50,7 +55,7 @@ def granted(policy: dict) -> set[tuple[str, str]]:
 
 def test_policy_grants_exactly_the_listed_buckets_and_actions(tmp_path):
     _, rendered = render_with(tmp_path, BUCKETS[3])
-    (association,) = rendered.cluster_config["iam"]["podIdentityAssociations"]
+    (association,) = data_associations(rendered)
     policy = json.loads(json.dumps(association["permissionPolicy"]))  # plain IAM JSON
     assert policy["Version"] == "2012-10-17"
     expected = {("s3:ListBucket", f"arn:aws:s3:::{b['name']}") for b in BUCKETS[3]}
@@ -64,7 +69,7 @@ def test_policy_grants_exactly_the_listed_buckets_and_actions(tmp_path):
 
 def test_role_binds_the_user_service_account_of_the_release(tmp_path):
     settings, rendered = render_with(tmp_path, BUCKETS[1])
-    (association,) = rendered.cluster_config["iam"]["podIdentityAssociations"]
+    (association,) = data_associations(rendered)
     name = settings["cluster"]["name"]
     assert association["namespace"] == names.namespace(name)
     assert association["serviceAccountName"] == names.user_service_account(name)
@@ -81,6 +86,6 @@ def test_govcloud_buckets_use_their_partition(tmp_path):
             "cluster.zones": ["us-gov-west-1a", "us-gov-west-1b"],
         },
     )
-    (association,) = rendered.cluster_config["iam"]["podIdentityAssociations"]
+    (association,) = data_associations(rendered)
     resources = {r for s in association["permissionPolicy"]["Statement"] for r in s["Resource"]}
     assert all(r.startswith("arn:aws-us-gov:s3:::") for r in resources)

@@ -26,7 +26,7 @@ LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
 BUCKET = [{"name": "himat-scratch", "access": "readwrite"}]
 QUERIES = 4  # get cluster, nodegroup, addon, podidentityassociation
 KUBECONFIG = "eksctl utils write-kubeconfig --cluster himat --region us-west-2"
-BACKUP_CALLS = ("aws dlm ", "aws sts ")
+BACKUP_CALLS = ("aws dlm ", "aws sts ", "aws budgets ")
 BACKUP_DRY_RUN = "# asks first: aws dlm "
 VARIANTS = {
     "unchanged": ({}, LIVE_STATES, "cluster"),
@@ -45,8 +45,8 @@ def settings_file(project: Path, changes: dict) -> str:
 
 
 def actions(project: Path) -> list[str]:
-    """The calls after the live-state queries, leaving out the backup policy's (DLM) part,
-    which tests/test_volume_lifecycle.py pins."""
+    """The calls after the live-state queries, leaving out the backup policy's and the
+    budget's, which tests/test_volume_lifecycle.py and tests/test_budget*.py pin."""
     return [
         call
         for call in calls(project)
@@ -109,7 +109,10 @@ def test_adding_a_bucket_plans_a_pod_identity_association_and_a_restart(project,
         "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
     ]
     state = yaml.safe_load((project / "clusterconfig/himat/state.yaml").read_text())
-    assert list(state["pod_identity_policies"]) == ["himat/himat-user"]
+    assert sorted(state["pod_identity_policies"]) == [
+        "himat/himat-user",
+        "kube-system/cluster-autoscaler",
+    ]
     (project / "calls.jsonl").unlink()
     again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
     assert again.returncode == 0, again.stderr

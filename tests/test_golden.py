@@ -25,7 +25,7 @@ def rendered_dir(tmp_path_factory):
     return out / "clusterconfig" / "himat"
 
 
-RENDERED = ["eksctl.yaml", "termination-handler.yaml", "values.yaml"]
+RENDERED = ["cluster-autoscaler.yaml", "eksctl.yaml", "termination-handler.yaml", "values.yaml"]
 
 
 @pytest.mark.parametrize("name", RENDERED)
@@ -39,9 +39,9 @@ def test_default_settings_render_to_the_golden_file(rendered_dir, name):
 def test_render_twice_reports_unchanged(tmp_path):
     first = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
     second = run_himat("render", "-f", "settings.yaml", "--out", str(tmp_path), cwd=ROOT)
-    statuses = [line.split()[0] for line in first.stdout.splitlines()[:3]]
-    assert statuses == ["created"] * 3
-    assert [line.split()[0] for line in second.stdout.splitlines()[:3]] == ["unchanged"] * 3
+    statuses = [line.split()[0] for line in first.stdout.splitlines()[:4]]
+    assert statuses == ["created"] * 4
+    assert [line.split()[0] for line in second.stdout.splitlines()[:4]] == ["unchanged"] * 4
     written = sorted(p.name for p in tmp_path.joinpath("clusterconfig", "himat").iterdir())
     assert written == RENDERED
 
@@ -52,7 +52,7 @@ def test_render_writes_every_file_the_lifecycle_verbs_read(tmp_path):
     settings = load_settings(ROOT / "settings.yaml")
     steps = plans.install_steps(settings) + plans.cluster_steps(settings)
     read = [step.argv[step.argv.index("-f") + 1] for step in steps if "-f" in step.argv]
-    assert len(read) == 3
+    assert len(read) == 4
     assert all((tmp_path / path).is_file() for path in read), read
 
 

@@ -17,6 +17,12 @@ from conftest import LIFECYCLE_SETTINGS as SETTINGS
 from conftest import calls, himat
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
+# What `cluster` and `destroy` ask about the budget (the default settings set none); calls()
+# leaves out the preflight's `aws sts get-caller-identity`, which the budget's account reads too.
+BUDGET_QUERIES = (
+    "aws budgets describe-budget --account-id 123456789012 --budget-name himat-himat-us-west-2 "
+    "--output json",
+)
 VERBS = {
     "cluster": [],
     "install": [],
@@ -70,6 +76,7 @@ def test_cluster_creates_when_absent(project, standins):
         "eksctl get cluster --name himat --region us-west-2 -o json",
         "eksctl create cluster -f clusterconfig/himat/eksctl.yaml",
         "eksctl utils write-kubeconfig --cluster himat --region us-west-2",
+        *BUDGET_QUERIES,
     ]
     assert "[2/2] write the kubeconfig entry" in result.stdout
 
@@ -80,7 +87,7 @@ def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(pr
     (project / "calls.jsonl").unlink()
     result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    queries = (" get ", " get-lifecycle-policies ")
+    queries = (" get ", " get-lifecycle-policies ", " describe-budget ")
     changes = [call for call in calls(project) if not any(q in f" {call} " for q in queries)]
     # Nothing but the kubeconfig entry: the backup policy applied by the first run is recorded.
     assert changes == ["eksctl utils write-kubeconfig --cluster himat --region us-west-2"]
@@ -93,20 +100,26 @@ def test_install_twice_is_the_same_upgrade(project, standins):
     second = himat(project, "install", "-f", "default.yaml", path=standins)
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert calls(project) == once + once
-    assert once[1].startswith("helm upgrade --install himat charts/pangeo-himat --namespace himat")
-    assert "--wait" in once[1]
+    assert once[2].startswith("helm upgrade --install himat charts/pangeo-himat --namespace himat")
+    assert "--wait" in once[2]
     assert "jupyter_url: " in first.stdout and "dask_url: " in first.stdout
     assert "kubectl get secret himat-jupyter-token" in first.stdout
 
 
 @pytest.mark.parametrize("settings", sorted(SETTINGS))
-def test_install_puts_the_pinned_termination_handler_before_the_chart(project, standins, settings):
+def test_install_puts_the_pinned_termination_handler_and_autoscaler_before_the_chart(
+    project, standins, settings
+):
     result = himat(project, "install", "-f", f"{settings}.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
-    handler, chart = calls(project)[:2]
+    handler, autoscaler, chart = calls(project)[:3]
     assert handler.startswith(
         "helm upgrade --install aws-node-termination-handler "
         "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler --version 0.27.6 "
+    )
+    assert autoscaler.startswith(
+        "helm upgrade --install cluster-autoscaler cluster-autoscaler "
+        "--repo https://kubernetes.github.io/autoscaler --version 9.59.0 --namespace kube-system "
     )
     assert chart.startswith("helm upgrade --install ")
     assert " charts/pangeo-himat " in chart
@@ -165,7 +178,11 @@ def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(pro
         cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
-    actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
+    actions = [
+        c
+        for c in calls(project)
+        if not c.startswith(("kubectl get", "eksctl get", *BUDGET_QUERIES))
+    ]
     assert actions == [
         "kubectl delete service himat-jupyter -n himat --wait",
         "helm uninstall himat --namespace himat --ignore-not-found --wait",
@@ -186,7 +203,8 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
         cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
-    actions = [c for c in calls(project) if not c.startswith(("kubectl get", "eksctl get"))]
+    queries = ("kubectl get", "eksctl get", *BUDGET_QUERIES)
+    actions = [c for c in calls(project) if not c.startswith(queries)]
     assert actions[-5:-3] == [
         "kubectl delete pvc himat-jupyter-home -n himat --ignore-not-found --wait",
         "eksctl delete cluster --name himat --region us-west-2 --wait",

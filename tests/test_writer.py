@@ -65,6 +65,7 @@ def test_directory_in_place_of_values_keeps_the_old_eksctl_file(tmp_path):
     assert (folder / "eksctl.yaml").read_text() == old_eksctl
     # No temporary file is left behind beside the rendered files.
     assert sorted(p.name for p in folder.iterdir()) == [
+        "cluster-autoscaler.yaml",
         "eksctl.yaml",
         "termination-handler.yaml",
         "values.yaml",

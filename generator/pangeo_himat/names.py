@@ -16,6 +16,7 @@ OUTPUT_DIR_NAME = "clusterconfig"
 EKSCTL_FILE = "eksctl.yaml"
 VALUES_FILE = "values.yaml"
 TERMINATION_HANDLER_FILE = "termination-handler.yaml"
+AUTOSCALER_FILE = "cluster-autoscaler.yaml"
 STATE_FILE = "state.yaml"
 SCHEMA_FILE = "values.schema.json"
 
@@ -78,6 +79,16 @@ def nodegroup_role(name: str) -> str | None:
 CLUSTER_TAG_KEY = "himat/cluster"
 VOLUME_TAG = ("himat/volume", "home")
 BACKUP_TAG_KEY = "himat/backup"
+
+
+# The cluster-autoscaler: its own Helm release in kube-system. The values set fullnameOverride to
+# the release name, so its Deployment and ServiceAccount carry that name too (without it the
+# chart's `cluster-autoscaler.fullname` would be `<release>-aws-cluster-autoscaler`; kubernetes/
+# autoscaler charts/cluster-autoscaler/templates/_helpers.tpl).
+AUTOSCALER_RELEASE = "cluster-autoscaler"
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_DEPLOYMENT = AUTOSCALER_RELEASE
+AUTOSCALER_SERVICE_ACCOUNT = AUTOSCALER_RELEASE
 
 
 def release_name(cluster_name: str) -> str:

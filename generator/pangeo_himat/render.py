@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pangeo_himat import names
+from pangeo_himat.cluster_autoscaler import autoscaler_values
 from pangeo_himat.fit import FitReport, checked_fit
 from pangeo_himat.render_cluster import render_cluster_config
 from pangeo_himat.render_values import render_values
@@ -48,5 +49,6 @@ def write_rendered(settings: Settings, rendered: Rendered, root: Path) -> list[W
         folder / names.TERMINATION_HANDLER_FILE: to_yaml(
             termination_handler_values(), header(settings)
         ),
+        folder / names.AUTOSCALER_FILE: to_yaml(autoscaler_values(settings), header(settings)),
     }
     return write_all(list(texts.items()))

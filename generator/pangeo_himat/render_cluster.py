@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from pangeo_himat import names
+from pangeo_himat.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_association
 from pangeo_himat.data_access import pod_identity_associations
 from pangeo_himat.fit import FitReport
 from pangeo_himat.settings import Settings
@@ -21,7 +22,6 @@ SPILL_PER_MEMORY = 2
 # AWS's default for onDemandPercentageAboveBaseCapacity is 100, i.e. all on-demand.
 # Source: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html
 SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized"
-AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler"
 
 
 def cost_tags(settings: Settings) -> dict[str, str]:
@@ -181,9 +181,10 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     cluster = settings["cluster"]
     tags = cost_tags(settings)
     iam: dict[str, Any] = {"withOIDC": True}
-    associations = pod_identity_associations(settings, tags)
-    if associations:
-        iam["podIdentityAssociations"] = associations
+    iam["podIdentityAssociations"] = [
+        *pod_identity_associations(settings, tags),
+        autoscaler_association(settings, tags),
+    ]
     return {
         "apiVersion": "eksctl.io/v1alpha5",
         "kind": "ClusterConfig",

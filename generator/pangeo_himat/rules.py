@@ -240,6 +240,21 @@ def check_buckets(settings: Settings) -> list[Problem]:
     return problems
 
 
+def check_budget(settings: Settings) -> list[Problem]:
+    """A budget that notifies nobody would fail to warn anyone (and AWS refuses alerts with
+    no subscriber)."""
+    budget = settings["budget"]
+    if budget["monthly_usd"] is not None and not budget["notify"]:
+        return [
+            settings.problem(
+                ("budget", "notify"),
+                "is empty; budget.monthly_usd needs the email addresses its alerts go to, "
+                "e.g. [glaciers@example.org]",
+            )
+        ]
+    return []
+
+
 Check = Callable[[Settings], list[Problem]]
 
 # Each check with the settings it reads: a check runs only when none of them was refused by
@@ -265,6 +280,7 @@ CHECKS: tuple[tuple[Check, tuple[KeyPath, ...]], ...] = (
     ),
     (check_exposure, (("jupyter", "expose"), ("jupyter", "allowed_cidrs"))),
     (check_buckets, (("data", "buckets"),)),
+    (check_budget, (("budget",),)),
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pangeo_himat import termination_handler
+from pangeo_himat import cluster_autoscaler, termination_handler
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,15 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         termination_handler.REQUESTS_CPU_MILLICORES,
         termination_handler.REQUESTS_MEMORY_MIB,
         "pangeo_himat.termination_handler (the values himat render writes)",
+    ),
+    # We install the cluster-autoscaler too, on the stable node (himat install).
+    SystemPod(
+        "cluster-autoscaler",
+        "stable",
+        1,
+        cluster_autoscaler.REQUESTS_CPU_MILLICORES,
+        cluster_autoscaler.REQUESTS_MEMORY_MIB,
+        "pangeo_himat.cluster_autoscaler (the values himat render writes)",
     ),
 )
 

@@ -16,7 +16,8 @@ STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
-STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z.
+STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_BUDGET_EXISTS=1 (a budget named
+for the default settings exists, with no alerts).
 
 The running clusters' recorded live states (what `eksctl get cluster|nodegroup|addon|
 podidentityassociation -o json` print) come from $STANDIN_LIVE, a folder of <cluster>.json
@@ -67,7 +68,24 @@ def load_world() -> dict:
             return json.load(handle)
     except FileNotFoundError:
         exists = bool(os.environ.get("STANDIN_CLUSTER_EXISTS"))
-        return {"cluster": exists, "claim": exists, "volume": True, "live": recorded_live()}
+        world = {
+            "cluster": exists,
+            "claim": exists,
+            "volume": True,
+            "live": recorded_live(),
+            "budgets": {},
+        }
+        if os.environ.get("STANDIN_BUDGET_EXISTS"):
+            # A budget of the default settings' name, as an earlier `himat cluster` leaves it.
+            name = "himat-himat-us-west-2"
+            document = {
+                "BudgetName": name,
+                "BudgetType": "COST",
+                "TimeUnit": "MONTHLY",
+                "BudgetLimit": {"Amount": "300.0", "Unit": "USD"},
+            }
+            world["budgets"][name] = {"budget": document, "alerts": []}
+        return world
 
 
 def save_world(world: dict) -> None:
@@ -170,6 +188,68 @@ def kubectl_get(args: list[str], world: dict) -> int:
     return 1
 
 
+def budgets_error(code: str, operation: str, message: str) -> int:
+    """The AWS CLI's line for a service error, exit 254 (messages as the Budgets API words them)."""
+    print(
+        f"An error occurred ({code}) when calling the {operation} operation: {message}",
+        file=sys.stderr,
+    )
+    return 254
+
+
+def option(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def aws_budgets(args: list[str], world: dict) -> int:
+    """aws budgets: one account's budgets in the world, by name, with their notifications."""
+    budgets = world.setdefault("budgets", {})
+    verb = args[1]
+    name = option(args, "--budget-name") if "--budget-name" in args else ""
+    if verb == "create-budget":
+        document = json.loads(option(args, "--budget"))
+        name = document["BudgetName"]
+        if name in budgets:
+            message = f"Error creating budget: {name} - the budget already exists."
+            return budgets_error("DuplicateRecordException", "CreateBudget", message)
+        alerts = json.loads(option(args, "--notifications-with-subscribers"))
+        budgets[name] = {"budget": document, "alerts": alerts}
+    elif verb == "update-budget":
+        document = json.loads(option(args, "--new-budget"))
+        name = document["BudgetName"]
+        if name not in budgets:
+            message = f"Unable to update budget: {name} - the budget doesn't exist."
+            return budgets_error("NotFoundException", "UpdateBudget", message)
+        budgets[name]["budget"] = document
+    elif name not in budgets:
+        operation = "".join(part.title() for part in verb.split("-"))
+        message = f"Unable to get budget: {name} - the budget doesn't exist."
+        return budgets_error("NotFoundException", operation, message)
+    elif verb == "describe-budget":
+        spend = {"ActualSpend": {"Amount": "12.5", "Unit": "USD"}}
+        print(json.dumps({"Budget": {**budgets[name]["budget"], "CalculatedSpend": spend}}))
+        return 0
+    elif verb == "describe-notifications-for-budget":
+        notifications = [alert["Notification"] for alert in budgets[name]["alerts"]]
+        print(json.dumps({"Notifications": notifications}))
+        return 0
+    elif verb == "delete-budget":
+        del budgets[name]
+    elif verb == "delete-notification":
+        notification = json.loads(option(args, "--notification"))
+        kept = [a for a in budgets[name]["alerts"] if a["Notification"] != notification]
+        if len(kept) == len(budgets[name]["alerts"]):
+            message = "Unable to delete notification - the notification doesn't exist."
+            return budgets_error("NotFoundException", "DeleteNotification", message)
+        budgets[name]["alerts"] = kept
+    elif verb == "create-notification":
+        notification = json.loads(option(args, "--notification"))
+        subscribers = json.loads(option(args, "--subscribers"))
+        budgets[name]["alerts"].append({"Notification": notification, "Subscribers": subscribers})
+    save_world(world)
+    return 0  # the CLI prints nothing for an empty response
+
+
 def version_answer(tool: str) -> int:
     if tool == "kubectl":
         print(json.dumps({"clientVersion": {"gitVersion": f"v{version(tool)}"}}))
@@ -243,6 +323,8 @@ def answer(tool: str, args: list[str]) -> int:
         return status or kubectl_get(args, world)
     if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
         world["claim"] = False
+    if tool == "aws" and args[:1] == ["budgets"]:
+        return aws_budgets(args, world)
     if tool == "aws":
         status = standin_ebs.answer(args, world, VOLUME_ID)
         if status is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.lifecycle import answers, plans, volumes
 from pangeo_himat.lifecycle.output import ToolError, parsed
@@ -121,7 +122,7 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         exposed = settings["jupyter"]["expose"] == "loadbalancer"
         shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
-        for query in plans.destroy_queries(target):
+        for query in [*plans.destroy_queries(target), *destroy_budget_queries(settings)]:
             click.echo(f"# asks first: {query.shell()}")
         steps = plans.destroy_steps(settings, shown, recorded, delete_data)
         rest, deletion = _split_deletion(steps)
@@ -130,6 +131,7 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
             for line in volumes.final_snapshot_plan(target, recorded):
                 click.echo(line)
         print_plan(deletion)
+        print_destroy_budget_plan(settings)
         return
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
@@ -166,6 +168,7 @@ def _destroy(
         # The last copy of the home: complete, and in state.yaml, before the volume goes.
         snapshot_id = volumes.final_snapshot(target, volume.volume_id)
         run_steps("destroy", deletion)
+    delete_budget(settings, "destroy")
     reloaded = load_state(state_path)
     zones = settings["cluster"]["zones"]
     _summary(target, state_path, reloaded, volume, delete_data, snapshot_id, zones)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
+from pangeo_himat.budget import cost_note
 from pangeo_himat.catalog import load_catalog
-from pangeo_himat.cost import estimate_cost, format_cost
+from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost, format_cost
 from pangeo_himat.data_access import bucket_policy, data_role_name
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.fit import checked_fit, compute_fit
@@ -103,6 +105,8 @@ def cost(settings_path: Path | None, as_json: bool) -> None:
     """USD per hour and per month, running and hibernated."""
     settings = read_settings(settings_path)
     report = estimate_cost(settings, checked_fit(settings))
+    note = cost_note(settings, report.total("running") * HOURS_PER_MONTH)
+    report = dataclasses.replace(report, notes=[*report.notes, note])
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else format_cost(report))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pangeo_himat import names
+from pangeo_himat.cli.budget import apply_cluster_budget, print_cluster_budget_plan
 from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
@@ -43,6 +44,7 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
         click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
         print_plan(plans.cluster_steps(settings))
         volumes.print_backup_plan(settings)
+        print_cluster_budget_plan(settings)
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     found = read_live(target, dry_run)
@@ -58,11 +60,13 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     # Backups run from the volume's tags, whatever state the cluster is in.
     if dry_run:
         volumes.print_backup_plan(settings)
+        print_cluster_budget_plan(settings)
         return
     backup_steps = volumes.backup_policy_steps(settings)
     if backup_steps:
         run_steps("cluster (backups)", backup_steps)
         volumes.record_backup_policy(settings)
+    apply_cluster_budget(settings)
     click.echo("next: make install")
 
 

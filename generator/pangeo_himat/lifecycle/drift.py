@@ -74,6 +74,24 @@ def restart_users_step(target: Target) -> Step:
     return Step("restart Jupyter and the workers (new credentials)", argv)
 
 
+def restart_step(target: Target, key: str) -> Step | None:
+    """The restart that gives the pods of one association's ServiceAccount new credentials
+    (a pod reads them when it starts); None for a ServiceAccount no deployment of ours uses."""
+    if key == f"{target.namespace}/{names.user_service_account(target.cluster)}":
+        return restart_users_step(target)
+    if key == f"{names.AUTOSCALER_NAMESPACE}/{names.AUTOSCALER_SERVICE_ACCOUNT}":
+        argv = ("kubectl", "rollout", "restart", f"deployment/{names.AUTOSCALER_DEPLOYMENT}")
+        return Step(
+            "restart the cluster-autoscaler (new credentials)",
+            (*argv, "-n", names.AUTOSCALER_NAMESPACE),
+        )
+    return None
+
+
+def _purpose(key: str) -> str:
+    return "autoscaler role" if key.startswith(f"{names.AUTOSCALER_NAMESPACE}/") else "S3 role"
+
+
 def _associations(
     target: Target,
     config: dict[str, Any],
@@ -82,20 +100,25 @@ def _associations(
     recorded: dict[str, str],
 ) -> None:
     wanted = {association_key(a): a for a in config["iam"].get("podIdentityAssociations", [])}
-    present = {a.key: a for a in live.associations if a.namespace == target.namespace}
+    # Ours: every association the settings render, and any left in the release's namespace.
+    present = {
+        a.key: a for a in live.associations if a.key in wanted or a.namespace == target.namespace
+    }
     where = ("--cluster", target.cluster, "--region", target.region)
-    changed = False
+    changed: list[str] = []
     missing = [key for key in wanted if key not in present]
     if missing:
         argv = ("eksctl", "create", "podidentityassociation", "-f", target.eksctl_file)
-        drift.steps.append(Step("create the pod identity association (S3 access)", argv))
+        drift.steps.append(Step("create the pod identity associations", argv))
     for key, association in wanted.items():
         drift.policy_hashes[key] = policy_hash(association)
         if key in missing:
             drift.differences.append(
-                Difference(f"pod identity {key}", "absent", "S3 role", "create, restart its pods")
+                Difference(
+                    f"pod identity {key}", "absent", _purpose(key), "create, restart its pods"
+                )
             )
-            changed = True
+            changed.append(key)
         elif recorded.get(key) != drift.policy_hashes[key]:
             shown = f"policy {recorded[key]}" if key in recorded else "policy not recorded"
             drift.differences.append(
@@ -106,9 +129,10 @@ def _associations(
                     "update, restart its pods",
                 )
             )
-            argv = ("eksctl", "update", "podidentityassociation", "-f", target.eksctl_file)
-            drift.steps.append(Step("update the pod identity association's role", argv))
-            changed = True
+            changed.append(key)
+    if any(key not in missing for key in changed):
+        argv = ("eksctl", "update", "podidentityassociation", "-f", target.eksctl_file)
+        drift.steps.append(Step("update the pod identity associations' roles", argv))
     for key, association in present.items():
         if key not in wanted:
             drift.differences.append(
@@ -131,9 +155,10 @@ def _associations(
                 account,
             )
             drift.steps.append(Step(f"delete the pod identity association of {account}", delete))
-            changed = True
-    if changed:
-        drift.steps.append(restart_users_step(target))
+            changed.append(key)
+    restarts = [restart_step(target, key) for key in changed]
+    for step in dict.fromkeys(step for step in restarts if step is not None):
+        drift.steps.append(step)
 
 
 def _same_configuration(wanted: str, live: str) -> bool:

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat import names, termination_handler
+from pangeo_himat import cluster_autoscaler, names, termination_handler
 from pangeo_himat.fit import FitReport
 from pangeo_himat.render import render_all
 from pangeo_himat.settings import Settings
@@ -69,6 +69,7 @@ class Target:
     eksctl_file: str
     values_file: str
     nth_values_file: str
+    autoscaler_values_file: str
     state_file: str
     chart: str
     stable_group: str
@@ -87,6 +88,7 @@ class Target:
             eksctl_file=str(folder / names.EKSCTL_FILE),
             values_file=str(folder / names.VALUES_FILE),
             nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
+            autoscaler_values_file=str(folder / names.AUTOSCALER_FILE),
             state_file=str(folder / names.STATE_FILE),
             chart=names.CHART_DIR_NAME,
             stable_group=str(config["managedNodeGroups"][0]["name"]),
@@ -273,7 +275,8 @@ def cluster_steps(settings: Settings) -> list[Step]:
 
 
 def install_steps(settings: Settings) -> list[Step]:
-    """The spot termination handler first, so spot nodes are covered from the first minute."""
+    """The spot termination handler first, so spot nodes are covered from the first minute;
+    then the autoscaler, then the chart."""
     target = Target.of(settings)
     handler = (
         *("helm", "upgrade", "--install", names.TERMINATION_HANDLER_RELEASE),
@@ -288,8 +291,20 @@ def install_steps(settings: Settings) -> list[Step]:
     )
     return [
         Step("install the spot termination handler", handler),
+        autoscaler_install_step(target),
         Step("install the Pangeo chart", chart),
     ]
+
+
+def autoscaler_install_step(target: Target) -> Step:
+    """Before the chart: the chart's `--wait` then already has nodes that follow its workers."""
+    argv = (
+        *("helm", "upgrade", "--install", names.AUTOSCALER_RELEASE, cluster_autoscaler.CHART),
+        *("--repo", cluster_autoscaler.CHART_REPO, "--version", cluster_autoscaler.CHART_VERSION),
+        *("--namespace", names.AUTOSCALER_NAMESPACE, "-f", target.autoscaler_values_file),
+        "--wait",
+    )
+    return Step("install the cluster-autoscaler", argv)
 
 
 def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
