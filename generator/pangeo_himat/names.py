@@ -80,3 +80,18 @@ def jupyter_pvc(cluster_name: str) -> str:
 def worker_deployment(cluster_name: str) -> str:
     """The chart names the Dask workers' Deployment `<release>-worker`."""
     return f"{release_name(cluster_name)}-worker"
+
+
+# The cluster-autoscaler's Helm release in kube-system; `himat hibernate` pauses it when present.
+AUTOSCALER_RELEASE = "cluster-autoscaler"
+AUTOSCALER_NAMESPACE = "kube-system"
+
+
+def controller_deployment(cluster_name: str) -> str:
+    """The chart names the worker controller's Deployment `<release>-controller`."""
+    return f"{release_name(cluster_name)}-controller"
+
+
+def sleep_configmap(cluster_name: str) -> str:
+    """The controller records why and when the cluster went to sleep in `<release>-sleep`."""
+    return f"{release_name(cluster_name)}-sleep"

@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
 from .aws import Nodegroups, hibernate_cluster
@@ -42,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--sleep-configmap", default="", help="kubernetes: the ConfigMap that records a sleep")
     add("--region", default="")
     add("--cluster", default="")
+    add("--heartbeat-file", default="", help="touched after every decision (liveness probe)")
     args = parser.parse_args(argv)
     if args.minimum > args.maximum and args.mode == "adaptive":
         parser.error(f"--min {args.minimum} is above --max {args.maximum}")
@@ -96,10 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        controller.run(args.interval, stop)
+        heartbeat = Path(args.heartbeat_file) if args.heartbeat_file else None
+        controller.run(args.interval, stop, heartbeat)
         # Asleep: stay up doing nothing until stopped, rather than exit and be restarted into
         # a cluster that is going away.
-        stop.wait()
+        while not stop.wait(args.interval):
+            if heartbeat is not None:
+                heartbeat.touch()
     finally:
         if isinstance(controller.backend, LocalWorkers):
             controller.backend.close()
