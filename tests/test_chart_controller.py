@@ -10,6 +10,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+
 from conftest import (
     CHART,
     CHECKOV,
@@ -19,7 +20,6 @@ from conftest import (
     of_kind,
     render_chart_from_settings,
 )
-
 from pangeo_himat import names
 
 _CACHE: dict[str, list[dict[str, Any]]] = {}
