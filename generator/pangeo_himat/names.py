@@ -95,3 +95,8 @@ def controller_deployment(cluster_name: str) -> str:
 def sleep_configmap(cluster_name: str) -> str:
     """The controller records why and when the cluster went to sleep in `<release>-sleep`."""
     return f"{release_name(cluster_name)}-sleep"
+
+
+def controller_service_account(cluster_name: str) -> str:
+    """The controller runs as `<release>-controller`; the idle-sleep role is bound to it."""
+    return f"{release_name(cluster_name)}-controller"

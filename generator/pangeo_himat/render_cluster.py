@@ -9,6 +9,7 @@ from typing import Any
 from pangeo_himat import names
 from pangeo_himat.data_access import pod_identity_associations
 from pangeo_himat.fit import FitReport
+from pangeo_himat.idle_sleep_iam import idle_sleep_pod_identity_associations
 from pangeo_himat.settings import Settings
 from pangeo_himat.versions import effective_support, today
 
@@ -135,6 +136,7 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     tags = cost_tags(settings)
     iam: dict[str, Any] = {"withOIDC": True}
     associations = pod_identity_associations(settings, tags)
+    associations += idle_sleep_pod_identity_associations(settings, tags)
     if associations:
         iam["podIdentityAssociations"] = associations
     return {
