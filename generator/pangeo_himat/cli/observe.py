@@ -14,6 +14,7 @@ from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
+from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
 
 
 @click.command()
@@ -43,6 +44,10 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
         click.echo(f"pods {component}: " + ", ".join(f"{n} {p}" for p, n in phases.items()))
     hibernated = sizes.get(names.SPOT_NODEGROUP, 0) == 0
     click.echo(f"hibernated: {'yes' if hibernated else 'no'}")
+    record = observe(plans.sleep_record_query(target))
+    slept = parsed(record, sleep_record, "the sleep record ConfigMap as JSON")
+    if slept is not None:
+        click.echo(f"{sleep_line(slept)}; `himat resume` wakes it")
     for line in urls(settings):
         click.echo(line)
 

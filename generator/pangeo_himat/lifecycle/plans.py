@@ -155,7 +155,7 @@ def jupyter_service_query(target: Target) -> Step:
 def status_queries(settings: Settings) -> list[Step]:
     """What status reads, in the order it prints the answers."""
     target = Target.of(settings)
-    steps = [nodegroups_query(target), pods_query(target)]
+    steps = [nodegroups_query(target), pods_query(target), sleep_record_query(target)]
     if settings["jupyter"]["expose"] == "loadbalancer":
         steps.append(load_balancer_query(target))
     return steps
@@ -209,6 +209,27 @@ def _eksctl_scale(target: Target, group: str, nodes: int, max_nodes: int) -> Ste
 def _kubeconfig(target: Target) -> Step:
     where = ("--cluster", target.cluster, "--region", target.region)
     return Step("write the kubeconfig entry", ("eksctl", "utils", "write-kubeconfig", *where))
+
+
+def _scale_controller(target: Target, replicas: int) -> Step:
+    """Manual verbs win: hibernate pauses the worker controller first, resume restores it last."""
+    deployment = f"deployment/{names.controller_deployment(target.cluster)}"
+    argv = ("kubectl", "scale", deployment, "--replicas", str(replicas), "-n", target.namespace)
+    verb = "pause" if replicas == 0 else "restore"
+    return Step(f"{verb} the worker controller", argv)
+
+
+def sleep_record_query(target: Target) -> Step:
+    """The ConfigMap the controller writes before it puts the cluster to sleep by itself."""
+    name = names.sleep_configmap(target.cluster)
+    argv = ("kubectl", "get", "configmap", name, "-n", target.namespace, "-o", "json")
+    return Step("the controller's sleep record", argv, KUBECTL_NOT_FOUND)
+
+
+def forget_sleep_step(target: Target) -> Step:
+    name = names.sleep_configmap(target.cluster)
+    argv = ("kubectl", "delete", "configmap", name, "-n", target.namespace, "--ignore-not-found")
+    return Step("clear the controller's sleep record", argv)
 
 
 def _scale_workers(target: Target, replicas: int) -> Step:
@@ -266,6 +287,7 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
     """Workers first (so none is killed mid-task by a vanishing node), then the nodes."""
     target = Target.of(settings)
     steps = [
+        _scale_controller(target, 0),
         _scale_workers(target, 0),
         _eksctl_scale(target, names.SPOT_NODEGROUP, 0, settings["spot"]["max_nodes"]),
     ]
@@ -282,6 +304,8 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
         _eksctl_scale(target, names.STABLE_NODEGROUP, 1, 1),
         _eksctl_scale(target, names.SPOT_NODEGROUP, spot["nodes"], spot["max_nodes"]),
         _scale_workers(target, fit.worker_count),
+        forget_sleep_step(target),
+        _scale_controller(target, 1),
     ]
 
 
