@@ -21,6 +21,7 @@ from conftest import (
     render_chart_from_settings,
 )
 from pangeo_himat import names
+from pangeo_himat.elastic import __main__ as controller_main
 
 _CACHE: dict[str, list[dict[str, Any]]] = {}
 
@@ -126,7 +127,10 @@ def test_adaptive_controller_max_auto_is_what_fits_on_max_nodes(tmp_path_factory
     documents = rendered("controller-adaptive", tmp_path_factory)
     args = controller_args(documents)
     # The defaults: 8 workers per m5.xlarge-class spot node, spot.max_nodes 10.
-    assert (args["mode"], args["min"], args["max"]) == ("adaptive", "0", "80")
+    (container,) = deployment_pod_spec(documents, "-controller")["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    bounds = (env[names.CONTROLLER_MIN_ENV], env[names.CONTROLLER_MAX_ENV])
+    assert (args["mode"], *bounds) == ("adaptive", "0", "80")
     (worker,) = [
         d for d in of_kind(documents, "Deployment") if d["metadata"]["name"].endswith("-worker")
     ]
@@ -165,3 +169,8 @@ def test_checkov_finds_nothing_in_the_controller_variants(variant, tmp_path_fact
     result = subprocess.run(argv + ["-o", "json"], capture_output=True, text=True, timeout=600)
     summary = json.loads(result.stdout)["summary"]
     assert summary["failed"] == 0, result.stdout[-3000:]
+
+
+def test_the_bounds_environment_names_are_the_controllers():
+    assert controller_main.MIN_ENV == names.CONTROLLER_MIN_ENV
+    assert controller_main.MAX_ENV == names.CONTROLLER_MAX_ENV

@@ -49,3 +49,25 @@ def test_status_of_an_awake_cluster_shows_no_sleep(project, standins):
     result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert "asleep" not in result.stdout
+
+
+def test_scale_in_adaptive_mode_sets_the_bounds_not_a_count(project, standins):
+    settings = project / "default.yaml"
+    text = settings.read_text()
+    assert "  adaptive: null" in text
+    settings.write_text(text.replace("  adaptive: null", "  adaptive: {min: 2, max: auto}"))
+    result = himat(project, "scale", "2", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    made = calls(project)
+    assert (
+        "kubectl set env deployment/himat-controller HIMAT_CONTROLLER_MIN=2 "
+        "HIMAT_CONTROLLER_MAX=16 -n himat"
+    ) in made
+    assert not any(call.startswith("kubectl scale deployment/himat-worker") for call in made)
+    assert "adaptive workers up to 16" in result.stdout
+
+
+def test_scale_in_static_mode_still_sets_the_count(project, standins):
+    result = himat(project, "scale", "2", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    assert "kubectl scale deployment/himat-worker --replicas 16 -n himat" in calls(project)

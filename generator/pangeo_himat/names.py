@@ -86,6 +86,10 @@ def worker_deployment(cluster_name: str) -> str:
 AUTOSCALER_RELEASE = "cluster-autoscaler"
 AUTOSCALER_NAMESPACE = "kube-system"
 
+# The controller's adaptive bounds, read from its environment (pangeo_himat.elastic.__main__).
+CONTROLLER_MIN_ENV = "HIMAT_CONTROLLER_MIN"
+CONTROLLER_MAX_ENV = "HIMAT_CONTROLLER_MAX"
+
 
 def controller_deployment(cluster_name: str) -> str:
     """The chart names the worker controller's Deployment `<release>-controller`."""

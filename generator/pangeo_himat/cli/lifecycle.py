@@ -130,7 +130,11 @@ def scale(settings_path: Path | None, dry_run: bool, nodes: int) -> None:
     preflighted(AWS_TOOLS, dry_run)
     execute("scale", plans.scale_steps(settings, result.fit, nodes), dry_run)
     if not dry_run:
+        workers = nodes * result.fit.workers_per_node
+        if settings["workers"]["adaptive"] is not None:
+            workers_text = f"adaptive workers up to {workers} (the controller follows the work)"
+        else:
+            workers_text = f"{workers} workers"
         click.echo(
-            f"scaled: {nodes} spot nodes, {nodes * result.fit.workers_per_node} "
-            "workers (spot.nodes in the settings is unchanged)"
+            f"scaled: {nodes} spot nodes, {workers_text} (spot.nodes in the settings is unchanged)"
         )

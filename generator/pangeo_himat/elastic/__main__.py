@@ -21,6 +21,9 @@ from .local_backend import LocalWorkers
 from .loop import Controller
 from .readers import JupyterAPI, SchedulerAPI
 
+MIN_ENV = "HIMAT_CONTROLLER_MIN"
+MAX_ENV = "HIMAT_CONTROLLER_MAX"
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="controller", description=__doc__)
@@ -28,8 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--scheduler-http", required=True, help="the scheduler's dashboard URL (port 8787)")
     add("--mode", choices=["static", "adaptive"], default="static")
     add("--count", type=int, default=0, help="static mode: workers while there is work")
-    add("--min", type=int, default=0, dest="minimum")
-    add("--max", type=int, default=0, dest="maximum")
+    # Adaptive bounds also from the environment: `himat scale` sets them with `kubectl set env`.
+    add("--min", type=int, default=int(os.environ.get(MIN_ENV, "0")), dest="minimum")
+    add("--max", type=int, default=int(os.environ.get(MAX_ENV, "0")), dest="maximum")
     add("--workers-after", type=float, default=None, help="s of idle before workers go to 0/min")
     add("--hibernate-after", type=float, default=None, help="s of idle before the cluster sleeps")
     add("--cooldown", type=float, default=60.0)

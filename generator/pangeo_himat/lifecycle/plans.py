@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pangeo_himat import names, termination_handler
 from pangeo_himat.fit import FitReport
+from pangeo_himat.render_controller import adaptive_bounds
 from pangeo_himat.settings import Settings
 
 HELM_TIMEOUT = "15m"
@@ -219,6 +220,18 @@ def _scale_controller(target: Target, replicas: int) -> Step:
     return Step(f"{verb} the worker controller", argv)
 
 
+def _controller_bounds(target: Target, minimum: int, maximum: int) -> Step:
+    """New adaptive bounds; the changed environment restarts the controller with them."""
+    deployment = f"deployment/{names.controller_deployment(target.cluster)}"
+    argv = (
+        *("kubectl", "set", "env", deployment),
+        f"{names.CONTROLLER_MIN_ENV}={minimum}",
+        f"{names.CONTROLLER_MAX_ENV}={maximum}",
+        *("-n", target.namespace),
+    )
+    return Step(f"adaptive workers between {minimum} and {maximum}", argv)
+
+
 def sleep_record_query(target: Target) -> Step:
     """The ConfigMap the controller writes before it puts the cluster to sleep by itself."""
     name = names.sleep_configmap(target.cluster)
@@ -312,10 +325,13 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
 def scale_steps(settings: Settings, fit: FitReport, nodes: int) -> list[Step]:
     """Spot nodes to `nodes`, workers to what fits on them."""
     target = Target.of(settings)
-    return [
-        _eksctl_scale(target, names.SPOT_NODEGROUP, nodes, settings["spot"]["max_nodes"]),
-        _scale_workers(target, nodes * fit.workers_per_node),
-    ]
+    spot = _eksctl_scale(target, names.SPOT_NODEGROUP, nodes, settings["spot"]["max_nodes"])
+    bounds = adaptive_bounds(settings, fit)
+    if bounds is None:
+        return [spot, _scale_workers(target, nodes * fit.workers_per_node)]
+    # Adaptive: a count would be overwritten by the controller's next decision; the bounds hold.
+    maximum = nodes * fit.workers_per_node
+    return [spot, _controller_bounds(target, min(bounds[0], maximum), maximum)]
 
 
 def delete_volume_step(target: Target, volume_id: str) -> Step:
