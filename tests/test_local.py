@@ -177,7 +177,9 @@ def wait_for_scheduler_workers(stack: dict, count: int, timeout_s: float = 90) -
 def stack(tmp_path_factory):
     """One local stack for the module, started as a user would: `himat local`."""
     folder = tmp_path_factory.mktemp("local")
-    write_settings(folder, {"workers.memory": "1000Mi", "workers.threads": 2})
+    # Fixed workers, supervised by himat itself (no idle timer, so no controller).
+    changes = {"workers.memory": "1000Mi", "workers.threads": 2, "idle.workers_after": None}
+    write_settings(folder, changes)
     process, printed = start_himat(folder, WORKERS, "-f", "settings.yaml")
     yield {**printed, "process": process}
     if process.poll() is None:  # a run that skipped the SIGTERM test

@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--deployment", default="", help="kubernetes: the worker Deployment")
     add("--pod-selector", default="", help="kubernetes: label selector of the worker pods")
     add("--scheduler-address", default="", help="local: tcp://127.0.0.1:8786")
+    add("--worker-threads", type=int, default=1, help="local: dask worker --nthreads")
+    add("--worker-memory-limit", default="auto", help="local: dask worker --memory-limit")
+    add("--worker-arg", action="append", default=[], help="local: one more dask worker argument")
     add("--jupyter-url", default="", help="Jupyter's base URL, for idle sleep")
     add("--sleep-configmap", default="", help="kubernetes: the ConfigMap that records a sleep")
     add("--region", default="")
@@ -75,7 +78,13 @@ def build(args: argparse.Namespace) -> Controller:
         jupyter = JupyterAPI(args.jupyter_url, os.environ.get("JUPYTER_TOKEN", ""))
     backend: WorkerBackend
     if args.backend == "local":
-        backend = LocalWorkers(args.scheduler_address, scheduler)
+        backend = LocalWorkers(
+            args.scheduler_address,
+            scheduler,
+            nthreads=args.worker_threads,
+            memory_limit=args.worker_memory_limit,
+            extra_args=tuple(args.worker_arg),
+        )
         return Controller(config, scheduler, backend, jupyter)
     api = KubeAPI.in_cluster()
     backend = KubernetesBackend(api, scheduler, args.deployment, args.pod_selector)
