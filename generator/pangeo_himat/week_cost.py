@@ -60,20 +60,19 @@ class Week:
         return [gap] * (self.active_days - 1) + [gap + 24.0 * (7 - self.active_days)]
 
 
-def _hours(setting: str | None, default_h: float | None) -> float | None:
-    return default_h if setting is None else duration_s(setting) / 3600
-
-
 def typical_week(
     settings: Settings, fit: FitReport, prices: Prices, week: Week
 ) -> dict[str, float]:
     """USD per week of the three layouts, for the settings' nodes and idle timers."""
-    nodes = settings["spot"]["nodes"]
+    nodes = int(settings["spot"]["nodes"])
     running = prices.always + prices.stable + nodes * prices.spot_node
     stable_only = prices.always + prices.stable
-    workers_after_h = _hours(settings["idle"]["workers_after"], None)
-    sleep_after_h = _hours(settings["idle"]["hibernate_after"], EXAMPLE_HIBERNATE_AFTER_H)
-    assert sleep_after_h is not None
+    workers_after = settings["idle"]["workers_after"]
+    workers_after_h = None if workers_after is None else duration_s(workers_after) / 3600
+    hibernate_after = settings["idle"]["hibernate_after"]
+    sleep_after_h = (
+        EXAMPLE_HIBERNATE_AFTER_H if hibernate_after is None else duration_s(hibernate_after) / 3600
+    )
     active_h = week.active_days * week.active_hours_per_day
 
     def idle_usd(gap_h: float, awake_usd: float, workers_h: float) -> float:
