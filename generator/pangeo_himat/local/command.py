@@ -11,8 +11,15 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.local import elastic
 from pangeo_himat.local.argv import commands
+from pangeo_himat.local.elastic import (
+    CONTROLLER,
+    ROUTES_VARIABLE,
+    SCHEDULER_HTTP_ROUTES,
+    controller_argv,
+    is_elastic,
+    settings_timing,
+)
 from pangeo_himat.local.plan import (
     Folders,
     LocalPlan,
@@ -111,15 +118,13 @@ def local_command(
     plan = plan_local(settings, ports, pods, machine, notebook_dir, spill_dir, token)
     folders = make_folders(plan)
     echo_err(spill_note(plan, folders))
-    env = {**plan.env(), elastic.ROUTES_VARIABLE: elastic.SCHEDULER_HTTP_ROUTES}
+    env = {**plan.env(), ROUTES_VARIABLE: SCHEDULER_HTTP_ROUTES}
     stack = LocalStack(folders.state, env, plan.notebooks)
     controller = None
-    if elastic.is_elastic(settings):
-        timing = elastic.settings_timing(settings, elastic_timers_s)
-        controller_argv = elastic.controller_argv(
-            settings, plan.shape, ports, folders.spill, timing
-        )
-        controller = {elastic.CONTROLLER: controller_argv}
+    if is_elastic(settings):
+        timing = settings_timing(settings, elastic_timers_s)
+        argv_of_controller = controller_argv(settings, plan.shape, ports, folders.spill, timing)
+        controller = {CONTROLLER: argv_of_controller}
     argv = commands(
         plan.shape, ports, folders.spill, plan.notebooks, folders.lab_settings, controller
     )
