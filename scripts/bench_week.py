@@ -31,6 +31,7 @@ from pangeo_himat.elastic.decide import (
 )
 from pangeo_himat.fit import compute_fit
 from pangeo_himat.loader import load_settings
+from pangeo_himat.week_cost import hourly_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "scripts" / "data" / "research-week.csv"
@@ -97,17 +98,13 @@ def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
     """Prices, workers per node, static worker count and the adaptive max, from the settings."""
     settings = load_settings(settings_path)
     fit = compute_fit(settings)
-    report = estimate_cost(settings, fit)
-    running, asleep, asleep_all = (
-        report.total(state) for state in ("running", "hibernated", "hibernated_all")
-    )
-    nodes = max(1, settings["spot"]["nodes"])
+    hourly = hourly_prices(settings, estimate_cost(settings, fit))
     region = settings["cluster"]["region"]
     lb = CLASSIC_LB_USD_PER_HOUR.get(region, CLASSIC_LB_USD_PER_HOUR["us-east-1"])
     prices = Prices(
-        always=asleep_all,
-        stable=asleep - asleep_all,
-        spot_node=(running - asleep) / nodes,
+        always=hourly.always,
+        stable=hourly.stable,
+        spot_node=hourly.spot_node,
         load_balancer=lb + LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR,
     )
     per_node = fit.workers_per_node

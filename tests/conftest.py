@@ -321,3 +321,17 @@ def calls(project: Path) -> list[str]:
         return []
     lines = [" ".join(json.loads(line)) for line in log.read_text().splitlines()]
     return [line for line in lines if line not in PREFLIGHT_PROBES]
+
+
+# --- The worker controller: settings variants for its modes and idle sleep --------------------
+
+CONTROLLER_VARIANTS: dict[str, dict[str, Any]] = {
+    "controller-static": {"idle.workers_after": "45m"},
+    "controller-adaptive": {"workers.adaptive": {"min": 0, "max": "auto"}},
+    "controller-idle-sleep": {
+        "workers.adaptive": {"min": 1, "max": 40},
+        "idle.workers_after": "10m",
+        "idle.hibernate_after": "8h",
+    },
+}
+VARIANTS.update(CONTROLLER_VARIANTS)

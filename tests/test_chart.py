@@ -259,7 +259,7 @@ def test_placement_follows_the_nodegroup_labels_and_taint(value_set, values_file
             assert not tolerates_spot, name
             assert (
                 worker_key not in spec["nodeSelector"]
-                or name.endswith("-scheduler")
+                or name.endswith(("-scheduler", "-controller"))
                 or (name.startswith("Pod/"))
             )
             expected = (
@@ -289,7 +289,9 @@ def test_jupyter_token_comes_from_a_secret_and_is_kept(values_files):
     container = spec["containers"][0]
     for env in container["env"]:
         assert "token" not in env["name"].lower() or "valueFrom" in env
-    (config,) = of_kind(documents, "ConfigMap")
+    (config,) = [
+        c for c in of_kind(documents, "ConfigMap") if c["metadata"]["name"].endswith("-config")
+    ]
     script = config["data"]["jupyter_server_config.py"]
     assert "IdentityProvider.token" in script and secret["data"]["token"] not in script
 
@@ -308,7 +310,9 @@ def test_jupyter_finds_the_scheduler_and_its_dashboard(values_files):
     scheduler = names.scheduler_service("himat")
     assert env["DASK_SCHEDULER_ADDRESS"] == f"tcp://{scheduler}:8786"
     assert env["DASK_DISTRIBUTED__DASHBOARD__LINK"] == f"/proxy/{scheduler}:8787/status"
-    (config,) = of_kind(documents, "ConfigMap")
+    (config,) = [
+        c for c in of_kind(documents, "ConfigMap") if c["metadata"]["name"].endswith("-config")
+    ]
     assert f'"{scheduler}"' in config["data"]["jupyter_server_config.py"]
 
 
@@ -317,7 +321,8 @@ def test_every_pod_and_container_is_locked_down(value_set, values_files):
     for name, spec in pod_specs(template("helm4", values_files[value_set])).items():
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
-        assert spec["automountServiceAccountToken"] is False, name
+        # Only the controller calls the API server (with its namespaced Role).
+        assert spec["automountServiceAccountToken"] is name.endswith("-controller"), name
         for container in spec["containers"]:
             context = container["securityContext"]
             assert context["allowPrivilegeEscalation"] is False

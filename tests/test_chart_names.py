@@ -104,4 +104,4 @@ def test_every_object_carries_the_component_of_its_folder(documents):
         for d in documents
         if d["kind"] != "ServiceAccount"
     }
-    assert components == {"jupyter", "scheduler", "worker", "test"}
+    assert components == {"jupyter", "scheduler", "worker", "controller", "test"}

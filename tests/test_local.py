@@ -177,7 +177,9 @@ def wait_for_scheduler_workers(stack: dict, count: int, timeout_s: float = 90) -
 def stack(tmp_path_factory):
     """One local stack for the module, started as a user would: `himat local`."""
     folder = tmp_path_factory.mktemp("local")
-    write_settings(folder, {"workers.memory": "1000Mi", "workers.threads": 2})
+    # Fixed workers, supervised by himat itself (no idle timer, so no controller).
+    changes = {"workers.memory": "1000Mi", "workers.threads": 2, "idle.workers_after": None}
+    write_settings(folder, changes)
     process, printed = start_himat(folder, WORKERS, "-f", "settings.yaml")
     yield {**printed, "process": process}
     if process.poll() is None:  # a run that skipped the SIGTERM test
@@ -374,8 +376,10 @@ def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
     process, printed = start_himat(tmp_path, 1)
     assert "(1 worker x 1 thread, " in printed["scheduler"]  # singular where it is one
     start_kernel({**printed, "process": process})
+    # The default settings' idle timer: the controller starts the worker at its first step.
+    wait_for_scheduler_workers(printed, 1)
     children = psutil.Process(process.pid).children(recursive=True)
-    # the scheduler, the pod and its nanny-spawned worker, Jupyter and its kernel
+    # the scheduler, the controller and its worker, Jupyter and its kernel
     assert len(children) >= 5
     process.kill()  # SIGKILL: himat gets no chance to clean up
     process.wait(timeout=30)

@@ -31,6 +31,7 @@ FIT_INPUTS: tuple[KeyPath, ...] = (
     ("stable",),
     ("spot", "instance_types"),
     ("spot", "nodes"),
+    ("spot", "max_nodes"),
     ("workers",),
     ("scheduler",),
     ("jupyter", "cpu"),
@@ -185,6 +186,8 @@ class FitReport:
     worker_count: int
     spot_nodes: int
     problems: list[Problem] = field(default_factory=list)
+    # Most workers spot.max_nodes nodes hold: the bound of adaptive mode's max auto.
+    max_worker_count: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -329,8 +332,23 @@ def compute_fit(settings: Settings) -> FitReport:
                 + raise_max,
             )
         )
+    max_nodes = settings["spot"]["max_nodes"]
+    adaptive = settings["workers"]["adaptive"]
+    adaptive_max = None if adaptive is None else adaptive["max"]
+    if per_node and isinstance(adaptive_max, int) and adaptive_max > per_node * max_nodes:
+        problems.append(
+            settings.problem(
+                ("workers", "adaptive", "max"),
+                f"{adaptive_max} workers do not fit: {max_nodes} spot nodes at most "
+                f"(spot.max_nodes) x {per_node} workers = {per_node * max_nodes}; set "
+                f"workers.adaptive.max to {per_node * max_nodes} or auto, or spot.max_nodes "
+                f"to {math.ceil(adaptive_max / per_node)}",
+            )
+        )
     spot = [_spot_fit(shape, cpu, memory, per_node) for shape in spot_shapes]
-    return FitReport(stable, spot, cpu, memory, per_node, count, nodes, problems)
+    return FitReport(
+        stable, spot, cpu, memory, per_node, count, nodes, problems, per_node * max_nodes
+    )
 
 
 def checked_fit(settings: Settings) -> FitReport:

@@ -143,3 +143,23 @@ def volume_tags(cluster_name: str) -> dict[str, str]:
         VOLUME_TAG[0]: VOLUME_TAG[1],
         BACKUP_TAG_KEY: cluster_name,
     }
+
+
+# The controller's adaptive bounds, read from its environment (pangeo_himat.elastic.__main__).
+CONTROLLER_MIN_ENV = "HIMAT_CONTROLLER_MIN"
+CONTROLLER_MAX_ENV = "HIMAT_CONTROLLER_MAX"
+
+
+def controller_deployment(cluster_name: str) -> str:
+    """The chart names the worker controller's Deployment `<release>-controller`."""
+    return f"{release_name(cluster_name)}-controller"
+
+
+def sleep_configmap(cluster_name: str) -> str:
+    """The controller records why and when the cluster went to sleep in `<release>-sleep`."""
+    return f"{release_name(cluster_name)}-sleep"
+
+
+def controller_service_account(cluster_name: str) -> str:
+    """The controller runs as `<release>-controller`; the idle-sleep role is bound to it."""
+    return f"{release_name(cluster_name)}-controller"

@@ -57,3 +57,15 @@ def format_millicores(millicores: int) -> str:
 def format_mib(mib: int) -> str:
     """1600 -> `1600Mi`, 16384 -> `16Gi`."""
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
+DURATION_PATTERN = r"^([0-9]+)([smh])$"
+_DURATION_UNIT_S = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_s(duration: str) -> int:
+    """`90s` -> 90, `30m` -> 1800, `8h` -> 28800: the settings' idle timers in seconds."""
+    match = re.match(DURATION_PATTERN, duration.strip())
+    if not match:
+        raise ValueError(f"{duration!r} is not a duration")
+    return int(match.group(1)) * _DURATION_UNIT_S[match.group(2)]

@@ -10,6 +10,7 @@ from pangeo_himat import names
 from pangeo_himat.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_association
 from pangeo_himat.data_access import pod_identity_associations
 from pangeo_himat.fit import FitReport
+from pangeo_himat.idle_sleep_iam import idle_sleep_pod_identity_associations
 from pangeo_himat.settings import Settings
 from pangeo_himat.versions import effective_support, today
 
@@ -181,9 +182,11 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     cluster = settings["cluster"]
     tags = cost_tags(settings)
     iam: dict[str, Any] = {"withOIDC": True}
+    stable, spot = stable_nodegroup(settings), spot_nodegroup(settings, fit)
     iam["podIdentityAssociations"] = [
         *pod_identity_associations(settings, tags),
         autoscaler_association(settings, tags),
+        *idle_sleep_pod_identity_associations(settings, tags, stable["name"], spot["name"]),
     ]
     return {
         "apiVersion": "eksctl.io/v1alpha5",
@@ -215,6 +218,6 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
         # pkg/actions/addon/tasks.go (CreateAddonTasks) and v1alpha5/known_addons.go.
         "addonsConfig": {"disableDefaultAddons": True},
         "addons": addons(),
-        "managedNodeGroups": [stable_nodegroup(settings)],
-        "nodeGroups": [spot_nodegroup(settings, fit)],
+        "managedNodeGroups": [stable],
+        "nodeGroups": [spot],
     }

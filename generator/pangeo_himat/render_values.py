@@ -9,6 +9,7 @@ from pangeo_himat.data_access import first_readwrite_bucket
 from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
 from pangeo_himat.render_cluster import spill_size_gib
+from pangeo_himat.render_controller import adaptive_bounds, render_controller
 from pangeo_himat.settings import Settings
 
 # Memory a worker pod keeps outside Dask's --memory-limit x processes: the nanny watches only
@@ -83,6 +84,14 @@ def _service(jupyter: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _worker_replicas(settings: Settings, fit: FitReport) -> int:
+    """Hibernated: 0; adaptive: min, and the controller adds what the work asks for."""
+    bounds = adaptive_bounds(settings, fit)
+    if settings["hibernate"]:
+        return 0
+    return fit.worker_count if bounds is None else bounds[0]
+
+
 def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Helm values for these settings; every selector matches a ClusterConfig label."""
     repository, tag, digest = split_image(settings["image"])
@@ -106,7 +115,7 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "tolerations": [],
         },
         "worker": {
-            "replicas": 0 if settings["hibernate"] else fit.worker_count,
+            "replicas": _worker_replicas(settings, fit),
             "processes": workers["processes"],
             "threads": workers["threads"],
             "memoryLimit": (
@@ -132,5 +141,6 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "service": _service(jupyter),
             "token": {"existingSecret": ""},
         },
+        "controller": render_controller(settings, fit),
         "networkPolicy": {"enabled": True},
     }

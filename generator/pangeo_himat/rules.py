@@ -7,11 +7,15 @@ from collections.abc import Callable
 
 from pangeo_himat.catalog import InstanceType, instance_type
 from pangeo_himat.errors import Problem
-from pangeo_himat.quantities import cpu_millicores, memory_mib
+from pangeo_himat.quantities import cpu_millicores, duration_s, memory_mib
 from pangeo_himat.regions import load_regions, partition_regions
 from pangeo_himat.settings import Settings
 from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.yaml_lines import KeyPath
+
+# The controller samples the scheduler every few seconds and needs three samples that agree
+# before it takes workers away; a timer under a minute would act on a pause between two cells.
+MIN_IDLE_S = 60
 
 # EBS gp3 volume sizes: 1 GiB to 16 TiB.
 # Source: https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html (gp3 volume size)
@@ -179,6 +183,29 @@ def check_workers(settings: Settings) -> list[Problem]:
     return problems
 
 
+def check_idle(settings: Settings) -> list[Problem]:
+    """Idle timers of at least a minute; adaptive bounds in order."""
+    problems = []
+    for key, value in settings["idle"].items():
+        if value is not None and duration_s(value) < MIN_IDLE_S:
+            problems.append(
+                settings.problem(
+                    ("idle", key),
+                    f"{value!r} is too short; expected at least {MIN_IDLE_S}s (e.g. 30m), or null",
+                )
+            )
+    adaptive = settings["workers"]["adaptive"]
+    if adaptive is not None and adaptive["max"] != "auto" and adaptive["min"] > adaptive["max"]:
+        problems.append(
+            settings.problem(
+                ("workers", "adaptive", "min"),
+                f"{adaptive['min']} is above workers.adaptive.max ({adaptive['max']}); "
+                "expected min <= max",
+            )
+        )
+    return problems
+
+
 def check_quantities(settings: Settings) -> list[Problem]:
     """Requests of zero would let the scheduler pack pods without limit."""
     problems = []
@@ -274,6 +301,7 @@ CHECKS: tuple[tuple[Check, tuple[KeyPath, ...]], ...] = (
     ),
     (check_spot, (("spot", "nodes"), ("spot", "max_nodes"))),
     (check_workers, (("workers",),)),
+    (check_idle, (("idle",), ("workers", "adaptive"))),
     (
         check_quantities,
         (("scheduler",), ("jupyter", "cpu"), ("jupyter", "memory"), ("jupyter", "storage")),

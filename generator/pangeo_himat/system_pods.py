@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pangeo_himat import cluster_autoscaler, termination_handler
+from pangeo_himat import cluster_autoscaler, controller_pod, termination_handler
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,15 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         "kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml "
         "(controller.resources, controller.replicaCount: 2) and templates/controller.yaml, "
         "commit 429e202",
+    ),
+    # The chart's worker controller, beside the scheduler (templates/controller/).
+    SystemPod(
+        "worker controller",
+        "stable",
+        1,
+        controller_pod.REQUESTS_CPU_MILLICORES,
+        controller_pod.REQUESTS_MEMORY_MIB,
+        "pangeo_himat.controller_pod (the values himat render writes)",
     ),
     # We install the termination handler ourselves and set its requests (himat install).
     SystemPod(

@@ -12,6 +12,7 @@ exist; `eksctl create cluster`, `kubectl delete pvc`, `eksctl delete cluster` an
 
 Knobs (environment): STANDIN_CLUSTER_EXISTS=1, STANDIN_LOAD_BALANCER=1,
 STANDIN_NO_CREDENTIALS=1, STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
+STANDIN_SLEPT=1 (the worker controller left its sleep record),
 STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
@@ -183,6 +184,13 @@ def kubectl_get(args: list[str], world: dict) -> int:
             "status": {"phase": "Running"},
         }
         print(json.dumps({"kind": "List", "items": [pod, pod]}))
+        return 0
+    if kind == "configmap" and name.endswith("-sleep"):
+        # The worker controller's sleep record (pangeo_himat.elastic.kube.sleep_record).
+        if not os.environ.get("STANDIN_SLEPT"):
+            return not_found("configmaps", name)
+        data = {"reason": "idle 8h", "slept_at": "2026-12-01T02:00:00Z", "by": "worker-controller"}
+        print(json.dumps({"kind": "ConfigMap", "metadata": {"name": name}, "data": data}))
         return 0
     print(f"stand-in kubectl: nothing known about {kind}", file=sys.stderr)
     return 1

@@ -23,6 +23,9 @@ fullnameOverride), so two releases in one namespace never collide.
 {{- define "pangeo-himat.jupyter.pv.fullname" -}}{{ include "pangeo-himat.fullname" . }}-jupyter-home-{{ .Values.jupyter.storage.volumeId }}{{- end -}}
 {{- define "pangeo-himat.test.fullname" -}}{{ include "pangeo-himat.fullname" . }}-test{{- end -}}
 {{- define "pangeo-himat.user.serviceAccountName" -}}{{ include "pangeo-himat.fullname" . }}-user{{- end -}}
+{{- define "pangeo-himat.controller.fullname" -}}{{ include "pangeo-himat.fullname" . }}-controller{{- end -}}
+{{- define "pangeo-himat.controller.filesName" -}}{{ include "pangeo-himat.fullname" . }}-controller-files{{- end -}}
+{{- define "pangeo-himat.controller.sleepConfigMap" -}}{{ include "pangeo-himat.fullname" . }}-sleep{{- end -}}
 {{- define "pangeo-himat.scheduler.serviceAccountName" -}}{{ include "pangeo-himat.fullname" . }}-scheduler{{- end -}}
 
 {{- define "pangeo-himat.jupyter.tokenSecretName" -}}

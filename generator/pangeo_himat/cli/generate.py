@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from pangeo_himat import week_cost
 from pangeo_himat.budget import cost_note
 from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost, format_cost
@@ -100,14 +101,49 @@ def fit(settings_path: Path | None, as_json: bool, list_types: bool) -> None:
 @click.command()
 @settings_option
 @click.option("--json", "as_json", is_flag=True, help="Print the costs as JSON.")
+@click.option(
+    "--active-days",
+    type=click.IntRange(0, 7),
+    default=week_cost.ACTIVE_DAYS,
+    show_default=True,
+    help="Typical week: days someone works on the cluster.",
+)
+@click.option(
+    "--active-hours",
+    type=click.FloatRange(0, 24),
+    default=week_cost.ACTIVE_HOURS_PER_DAY,
+    show_default=True,
+    help="Typical week: hours of work on each of those days.",
+)
+@click.option(
+    "--busy-share",
+    type=click.FloatRange(0, 1),
+    default=week_cost.BUSY_SHARE,
+    show_default=True,
+    help="Typical week: share of the working hours with Dask computing.",
+)
 @reports_input_errors
-def cost(settings_path: Path | None, as_json: bool) -> None:
-    """USD per hour and per month, running and hibernated."""
+def cost(
+    settings_path: Path | None,
+    as_json: bool,
+    active_days: int,
+    active_hours: float,
+    busy_share: float,
+) -> None:
+    """USD per hour and per month, running and hibernated, and a typical week."""
     settings = read_settings(settings_path)
-    report = estimate_cost(settings, checked_fit(settings))
+    fit = checked_fit(settings)
+    report = estimate_cost(settings, fit)
     note = cost_note(settings, report.total("running") * HOURS_PER_MONTH)
     report = dataclasses.replace(report, notes=[*report.notes, note])
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else format_cost(report))
+    week = week_cost.Week(active_days, active_hours, busy_share)
+    prices = week_cost.hourly_prices(settings, report)
+    costs = week_cost.typical_week(settings, fit, prices, week)
+    if as_json:
+        data = {**report.as_dict(), "typical_week_usd": costs, "typical_week": vars(week)}
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(format_cost(report) + "\n" + week_cost.week_line(costs, week))
 
 
 @click.command("import-tfvars")

@@ -15,8 +15,10 @@ from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import plans, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
+from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
-from pangeo_himat.lifecycle.runner import print_plan, run_steps
+from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
+from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
 from pangeo_himat.render import Rendered
 from pangeo_himat.settings import Settings
 
@@ -126,6 +128,14 @@ def hibernate(settings_path: Path | None, dry_run: bool, everything: bool) -> No
         click.echo(_still_bills(settings, result, "hibernated_all" if everything else "hibernated"))
 
 
+def _say_why_it_slept(settings: Settings) -> None:
+    """A cluster the controller put to sleep says when and why before it wakes."""
+    answer = observe(plans.sleep_record_query(Target.of(settings)))
+    record = parsed(answer, sleep_record, "the sleep record ConfigMap as JSON")
+    if record is not None:
+        click.echo(f"waking: {sleep_line(record)}")
+
+
 @click.command()
 @lifecycle_verb
 def resume(settings_path: Path | None, dry_run: bool) -> None:
@@ -133,6 +143,8 @@ def resume(settings_path: Path | None, dry_run: bool) -> None:
     settings = validated(settings_path, changes_aws=True)
     result = rendered(settings)
     preflighted(AWS_TOOLS, dry_run)
+    if not dry_run:
+        _say_why_it_slept(settings)
     execute("resume", plans.resume_steps(settings, result.fit), dry_run)
     if not dry_run:
         click.echo(
@@ -157,7 +169,11 @@ def scale(settings_path: Path | None, dry_run: bool, nodes: int) -> None:
     preflighted(AWS_TOOLS, dry_run)
     execute("scale", plans.scale_steps(settings, result.fit, nodes), dry_run)
     if not dry_run:
+        workers = nodes * result.fit.workers_per_node
+        if settings["workers"]["adaptive"] is not None:
+            workers_text = f"adaptive workers up to {workers} (the controller follows the work)"
+        else:
+            workers_text = f"{workers} workers"
         click.echo(
-            f"scaled: {nodes} spot nodes, {nodes * result.fit.workers_per_node} "
-            "workers (spot.nodes in the settings is unchanged)"
+            f"scaled: {nodes} spot nodes, {workers_text} (spot.nodes in the settings is unchanged)"
         )

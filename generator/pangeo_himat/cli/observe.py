@@ -15,6 +15,7 @@ from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
+from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
 from pangeo_himat.versions import today
 
 
@@ -52,6 +53,10 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     click.echo(f"hibernated: {'yes' if sum(spot) == 0 else 'no'}")
     click.echo(support_line(found.version, today()))
     click.echo(follows_line(target, result, found))
+    record = observe(plans.sleep_record_query(target))
+    slept = parsed(record, sleep_record, "the sleep record ConfigMap as JSON")
+    if slept is not None:
+        click.echo(f"{sleep_line(slept)}; `himat resume` wakes it")
     for line in urls(settings):
         click.echo(line)
     for line in volumes.storage_lines(settings):

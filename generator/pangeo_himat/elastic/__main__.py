@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
 from .aws import Nodegroups, hibernate_cluster
@@ -20,6 +21,9 @@ from .local_backend import LocalWorkers
 from .loop import Controller
 from .readers import JupyterAPI, SchedulerAPI
 
+MIN_ENV = "HIMAT_CONTROLLER_MIN"
+MAX_ENV = "HIMAT_CONTROLLER_MAX"
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="controller", description=__doc__)
@@ -27,8 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--scheduler-http", required=True, help="the scheduler's dashboard URL (port 8787)")
     add("--mode", choices=["static", "adaptive"], default="static")
     add("--count", type=int, default=0, help="static mode: workers while there is work")
-    add("--min", type=int, default=0, dest="minimum")
-    add("--max", type=int, default=0, dest="maximum")
+    # Adaptive bounds also from the environment: `himat scale` sets them with `kubectl set env`.
+    add("--min", type=int, default=int(os.environ.get(MIN_ENV, "0")), dest="minimum")
+    add("--max", type=int, default=int(os.environ.get(MAX_ENV, "0")), dest="maximum")
     add("--workers-after", type=float, default=None, help="s of idle before workers go to 0/min")
     add("--hibernate-after", type=float, default=None, help="s of idle before the cluster sleeps")
     add("--cooldown", type=float, default=60.0)
@@ -38,10 +43,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--deployment", default="", help="kubernetes: the worker Deployment")
     add("--pod-selector", default="", help="kubernetes: label selector of the worker pods")
     add("--scheduler-address", default="", help="local: tcp://127.0.0.1:8786")
+    add("--worker-threads", type=int, default=1, help="local: dask worker --nthreads")
+    add("--worker-memory-limit", default="auto", help="local: dask worker --memory-limit")
+    add("--worker-arg", action="append", default=[], help="local: one more dask worker argument")
     add("--jupyter-url", default="", help="Jupyter's base URL, for idle sleep")
     add("--sleep-configmap", default="", help="kubernetes: the ConfigMap that records a sleep")
     add("--region", default="")
     add("--cluster", default="")
+    add("--stable-nodegroup", default="stable", help="the managed group idle sleep stops last")
+    add("--spot-nodegroup", default="spot", help="the unmanaged spot group idle sleep stops")
+    add("--heartbeat-file", default="", help="touched after every decision (liveness probe)")
     args = parser.parse_args(argv)
     if args.minimum > args.maximum and args.mode == "adaptive":
         parser.error(f"--min {args.minimum} is above --max {args.maximum}")
@@ -69,11 +80,22 @@ def build(args: argparse.Namespace) -> Controller:
         jupyter = JupyterAPI(args.jupyter_url, os.environ.get("JUPYTER_TOKEN", ""))
     backend: WorkerBackend
     if args.backend == "local":
-        backend = LocalWorkers(args.scheduler_address, scheduler)
+        backend = LocalWorkers(
+            args.scheduler_address,
+            scheduler,
+            nthreads=args.worker_threads,
+            memory_limit=args.worker_memory_limit,
+            extra_args=tuple(args.worker_arg),
+        )
         return Controller(config, scheduler, backend, jupyter)
     api = KubeAPI.in_cluster()
     backend = KubernetesBackend(api, scheduler, args.deployment, args.pod_selector)
-    groups = Nodegroups(region=args.region, cluster=args.cluster)
+    groups = Nodegroups(
+        region=args.region,
+        cluster=args.cluster,
+        spot_nodegroup=args.spot_nodegroup,
+        stable_nodegroup=args.stable_nodegroup,
+    )
     kube_backend = backend
 
     def hibernate(reason: str) -> list[str]:
@@ -96,10 +118,13 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        controller.run(args.interval, stop)
+        heartbeat = Path(args.heartbeat_file) if args.heartbeat_file else None
+        controller.run(args.interval, stop, heartbeat)
         # Asleep: stay up doing nothing until stopped, rather than exit and be restarted into
         # a cluster that is going away.
-        stop.wait()
+        while not stop.wait(args.interval):
+            if heartbeat is not None:
+                heartbeat.touch()
     finally:
         if isinstance(controller.backend, LocalWorkers):
             controller.backend.close()

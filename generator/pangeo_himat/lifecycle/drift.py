@@ -79,6 +79,16 @@ def restart_step(target: Target, key: str) -> Step | None:
     (a pod reads them when it starts); None for a ServiceAccount no deployment of ours uses."""
     if key == f"{target.namespace}/{names.user_service_account(target.cluster)}":
         return restart_users_step(target)
+    if key == f"{target.namespace}/{names.controller_service_account(target.cluster)}":
+        argv = (
+            "kubectl",
+            "rollout",
+            "restart",
+            f"deployment/{names.controller_deployment(target.cluster)}",
+        )
+        return Step(
+            "restart the worker controller (new credentials)", (*argv, "-n", target.namespace)
+        )
     if key == f"{names.AUTOSCALER_NAMESPACE}/{names.AUTOSCALER_SERVICE_ACCOUNT}":
         argv = ("kubectl", "rollout", "restart", f"deployment/{names.AUTOSCALER_DEPLOYMENT}")
         return Step(
@@ -89,7 +99,9 @@ def restart_step(target: Target, key: str) -> Step | None:
 
 
 def _purpose(key: str) -> str:
-    return "autoscaler role" if key.startswith(f"{names.AUTOSCALER_NAMESPACE}/") else "S3 role"
+    if key.startswith(f"{names.AUTOSCALER_NAMESPACE}/"):
+        return "autoscaler role"
+    return "idle-sleep role" if key.endswith("-controller") else "S3 role"
 
 
 def _associations(

@@ -14,6 +14,7 @@ from pathlib import Path
 from pangeo_himat import cluster_autoscaler, names, termination_handler
 from pangeo_himat.fit import FitReport
 from pangeo_himat.render import render_all
+from pangeo_himat.render_controller import adaptive_bounds
 from pangeo_himat.settings import Settings
 
 HELM_TIMEOUT = "15m"
@@ -197,7 +198,7 @@ def jupyter_service_query(target: Target) -> Step:
 def status_queries(settings: Settings) -> list[Step]:
     """What status reads, in the order it prints the answers."""
     target = Target.of(settings)
-    steps = [*live_queries(target), pods_query(target)]
+    steps = [*live_queries(target), pods_query(target), sleep_record_query(target)]
     if settings["jupyter"]["expose"] == "loadbalancer":
         steps.append(load_balancer_query(target))
     return steps
@@ -261,6 +262,39 @@ def kubeconfig_step(target: Target) -> Step:
     return _kubeconfig(target)
 
 
+def _scale_controller(target: Target, replicas: int) -> Step:
+    """Manual verbs win: hibernate pauses the worker controller first, resume restores it last."""
+    deployment = f"deployment/{names.controller_deployment(target.cluster)}"
+    argv = ("kubectl", "scale", deployment, "--replicas", str(replicas), "-n", target.namespace)
+    verb = "pause" if replicas == 0 else "restore"
+    return Step(f"{verb} the worker controller", argv)
+
+
+def _controller_bounds(target: Target, minimum: int, maximum: int) -> Step:
+    """New adaptive bounds; the changed environment restarts the controller with them."""
+    deployment = f"deployment/{names.controller_deployment(target.cluster)}"
+    argv = (
+        *("kubectl", "set", "env", deployment),
+        f"{names.CONTROLLER_MIN_ENV}={minimum}",
+        f"{names.CONTROLLER_MAX_ENV}={maximum}",
+        *("-n", target.namespace),
+    )
+    return Step(f"adaptive workers between {minimum} and {maximum}", argv)
+
+
+def sleep_record_query(target: Target) -> Step:
+    """The ConfigMap the controller writes before it puts the cluster to sleep by itself."""
+    name = names.sleep_configmap(target.cluster)
+    argv = ("kubectl", "get", "configmap", name, "-n", target.namespace, "-o", "json")
+    return Step("the controller's sleep record", argv, KUBECTL_NOT_FOUND)
+
+
+def forget_sleep_step(target: Target) -> Step:
+    name = names.sleep_configmap(target.cluster)
+    argv = ("kubectl", "delete", "configmap", name, "-n", target.namespace, "--ignore-not-found")
+    return Step("clear the controller's sleep record", argv)
+
+
 def _scale_workers(target: Target, replicas: int) -> Step:
     deployment = f"deployment/{names.worker_deployment(target.cluster)}"
     argv = ("kubectl", "scale", deployment, "--replicas", str(replicas), "-n", target.namespace)
@@ -311,6 +345,7 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
     """Workers first (so none is killed mid-task by a vanishing node), then the nodes."""
     target = Target.of(settings)
     steps = [
+        _scale_controller(target, 0),
         _scale_workers(target, 0),
         _eksctl_scale(target, target.spot_group, 0, settings["spot"]["max_nodes"]),
     ]
@@ -327,16 +362,21 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
         _eksctl_scale(target, target.stable_group, 1, 1),
         _eksctl_scale(target, target.spot_group, spot["nodes"], spot["max_nodes"]),
         _scale_workers(target, fit.worker_count),
+        forget_sleep_step(target),
+        _scale_controller(target, 1),
     ]
 
 
 def scale_steps(settings: Settings, fit: FitReport, nodes: int) -> list[Step]:
     """Spot nodes to `nodes`, workers to what fits on them."""
     target = Target.of(settings)
-    return [
-        _eksctl_scale(target, target.spot_group, nodes, settings["spot"]["max_nodes"]),
-        _scale_workers(target, nodes * fit.workers_per_node),
-    ]
+    spot = _eksctl_scale(target, target.spot_group, nodes, settings["spot"]["max_nodes"])
+    bounds = adaptive_bounds(settings, fit)
+    if bounds is None:
+        return [spot, _scale_workers(target, nodes * fit.workers_per_node)]
+    # Adaptive: a count would be overwritten by the controller's next decision; the bounds hold.
+    maximum = nodes * fit.workers_per_node
+    return [spot, _controller_bounds(target, min(bounds[0], maximum), maximum)]
 
 
 def delete_volume_step(target: Target, volume_id: str) -> Step:

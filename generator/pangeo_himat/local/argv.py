@@ -91,10 +91,18 @@ def jupyter_argv(ports: LocalPorts, notebooks: Path, lab_settings: Path) -> list
 
 
 def commands(
-    shape: LocalShape, ports: LocalPorts, spill_dir: Path, notebooks: Path, lab_settings: Path
+    shape: LocalShape,
+    ports: LocalPorts,
+    spill_dir: Path,
+    notebooks: Path,
+    lab_settings: Path,
+    controller: dict[str, list[str]] | None = None,
 ) -> dict[str, list[str]]:
-    """Every process of the stack by name: the scheduler, one per worker pod, Jupyter."""
-    workers = {
+    """Every process of the stack by name: the scheduler, one per worker pod, Jupyter.
+
+    With a `controller` ({name: argv}), it runs instead of the worker pods and starts them.
+    """
+    workers = controller or {
         worker_name(i): worker_argv(worker_name(i), shape, ports, spill_dir)
         for i in range(shape.pods)
     }

@@ -12,6 +12,14 @@ from pathlib import Path
 import click
 
 from pangeo_himat.local.argv import commands
+from pangeo_himat.local.elastic import (
+    CONTROLLER,
+    ROUTES_VARIABLE,
+    SCHEDULER_HTTP_ROUTES,
+    controller_argv,
+    is_elastic,
+    settings_timing,
+)
 from pangeo_himat.local.plan import (
     Folders,
     LocalPlan,
@@ -81,6 +89,8 @@ def echo_err(message: str) -> None:
     default=None,
     help="Where workers spill memory to disk (default: a temporary folder, removed on exit).",
 )
+# Tests shorten every controller timer to this many seconds (a real run keeps the settings').
+@click.option("--elastic-timers-s", type=click.FloatRange(min=0.1), default=None, hidden=True)
 @reports_input_errors
 def local_command(
     settings_path: Path | None,
@@ -90,6 +100,7 @@ def local_command(
     dashboard_port: int,
     notebook_dir: Path,
     spill_dir: Path | None,
+    elastic_timers_s: float | None,
 ) -> None:
     """JupyterLab + Dask on 127.0.0.1, shaped by the settings; Ctrl-C stops everything."""
     check_local_extra()
@@ -107,14 +118,23 @@ def local_command(
     plan = plan_local(settings, ports, pods, machine, notebook_dir, spill_dir, token)
     folders = make_folders(plan)
     echo_err(spill_note(plan, folders))
-    stack = LocalStack(folders.state, plan.env(), plan.notebooks)
-    argv = commands(plan.shape, ports, folders.spill, plan.notebooks, folders.lab_settings)
+    env = {**plan.env(), ROUTES_VARIABLE: SCHEDULER_HTTP_ROUTES}
+    stack = LocalStack(folders.state, env, plan.notebooks)
+    controller = None
+    if is_elastic(settings):
+        timing = settings_timing(settings, elastic_timers_s)
+        argv_of_controller = controller_argv(settings, plan.shape, ports, folders.spill, timing)
+        controller = {CONTROLLER: argv_of_controller}
+    argv = commands(
+        plan.shape, ports, folders.spill, plan.notebooks, folders.lab_settings, controller
+    )
     try:
         status = run_stack(
             stack,
             argv,
             ports,
-            plan.shape.worker_processes,
+            # The controller starts the workers when the work asks: nothing to wait for.
+            0 if controller else plan.shape.worker_processes,
             spill_check=lambda: low_spill_warning(
                 folders.spill, free_mib(folders.spill), plan.shape
             ),

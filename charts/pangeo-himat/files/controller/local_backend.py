@@ -2,10 +2,14 @@
 
 A scale-down retires the chosen workers through the scheduler's HTTP API (their data moves),
 then stops their processes; a stopped process is never restarted, a scale-up starts new ones.
+Each worker dies with the controller (Linux PR_SET_PDEATHSIG), as himat local's own processes
+die with himat (pangeo_himat.local.stack), so a killed controller leaves no worker behind.
 """
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -14,6 +18,13 @@ from .decide import WorkerInfo
 from .kube import Retirer
 
 STOP_TIMEOUT_S = 20.0
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the controller's thread that started it ends."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1  # linux/prctl.h
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 @dataclass
@@ -51,7 +62,10 @@ class LocalWorkers:
             *self.extra_args,
         ]
         self.processes[name] = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads start workers)
         )
 
     def _stop(self, name: str) -> None:

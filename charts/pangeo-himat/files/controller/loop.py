@@ -10,6 +10,7 @@ import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from .decide import (
@@ -96,8 +97,14 @@ class Controller:
         self.last = decision
         return decision
 
-    def run(self, interval_s: float, stop: threading.Event) -> None:
-        """Step every interval_s until stop is set or the cluster went to sleep."""
+    def run(self, interval_s: float, stop: threading.Event, heartbeat: Path | None = None) -> None:
+        """Step every interval_s until stop is set or the cluster went to sleep.
+
+        heartbeat (when given) is touched after every step: the liveness probe restarts a
+        controller whose loop stopped turning.
+        """
         while not stop.is_set() and not self.asleep:
             self.step()
+            if heartbeat is not None:
+                heartbeat.touch()
             stop.wait(interval_s)
