@@ -50,7 +50,12 @@ def test_idle_sleep_role_is_bound_to_the_controller_and_kept_beside_the_s3_role(
         },
     )
     jsonschema.Draft7Validator(eksctl_schema).validate(config)
-    assert len(associations(config)) == 2
+    # The S3 role, the autoscaler's and the controller's, each bound to its own account.
+    assert sorted(a["serviceAccountName"] for a in associations(config)) == [
+        "cluster-autoscaler",
+        "himat-controller",
+        "himat-user",
+    ]
     association = controller_association(config)
     assert association["namespace"] == names.namespace("himat")
     assert association["createServiceAccount"] is False
