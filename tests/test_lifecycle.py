@@ -146,7 +146,7 @@ def test_failed_step_stops_the_chain_with_the_tools_status(project, standins):
         fail_status="7",
     )
     assert result.returncode == 7
-    assert "step 3/4 failed with exit status 7" in result.stderr
+    assert "step 4/5 failed with exit status 7" in result.stderr
     assert "run `himat hibernate` again" in result.stderr
     assert not any("--name stable" in call for call in calls(project))
 

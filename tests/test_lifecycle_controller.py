@@ -4,6 +4,7 @@ says why a cluster that slept by itself went to sleep, status shows a sleeping c
 from __future__ import annotations
 
 from conftest import calls, himat
+from pangeo_himat.lifecycle import answers
 
 
 def test_hibernate_pauses_the_controller_before_the_workers(project, standins):
@@ -71,3 +72,19 @@ def test_scale_in_static_mode_still_sets_the_count(project, standins):
     result = himat(project, "scale", "2", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert "kubectl scale deployment/himat-worker --replicas 16 -n himat" in calls(project)
+
+
+def test_status_shows_the_controllers_last_decisions(project, standins):
+    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in result.stdout.splitlines() if line.startswith("controller: ")]
+    assert shown == [
+        "controller: 2026-12-01T10:00:00Z hold 3 (wanted 3)",
+        "controller: 2026-12-01T10:00:00Z scale down 3 -> 2 (idle 30m)",
+    ]
+    assert "kubectl logs himat-controller-c -n himat --tail 5" in calls(project)
+
+
+def test_decisions_skip_what_is_not_a_logged_decision():
+    text = 'starting\n{"at": "t", "reason": "scale up 0 -> 2"}\n[1]\n{"at": "u", "error": "x"}\n'
+    assert answers.decisions(text) == ["t scale up 0 -> 2", "u x"]

@@ -145,8 +145,11 @@ def test_ctrl_c_during_a_step_names_the_step_what_is_done_and_how_to_resume(proj
     step = "eksctl scale nodegroup --cluster himat --region us-west-2 --name spot"
     status, _, stderr = interrupt_during(project, standins, step, "hibernate", "-f", "default.yaml")
     assert status == 130, stderr
-    assert "interrupted during step 3/3: scale nodegroup spot-efaa5d to 0" in stderr
-    assert "Already done: 1. pause the worker controller; 2. scale Dask workers to 0." in stderr
+    assert "interrupted during step 4/4: scale nodegroup spot-efaa5d to 0" in stderr
+    assert (
+        "Already done: 1. pause the worker controller; 2. pause the cluster-autoscaler; "
+        "3. scale Dask workers to 0." in stderr
+    )
     assert "Run `himat hibernate` again to resume" in stderr
     assert "Aborted!" not in stderr and "Traceback" not in stderr.split("interrupted")[-1]
 

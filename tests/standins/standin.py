@@ -179,11 +179,14 @@ def kubectl_get(args: list[str], world: dict) -> int:
         print(json.dumps({"kind": "List", "items": items}))
         return 0
     if kind == "pods":
-        pod = {
-            "metadata": {"labels": {"app.kubernetes.io/component": "worker"}},
-            "status": {"phase": "Running"},
-        }
-        print(json.dumps({"kind": "List", "items": [pod, pod]}))
+
+        def pod(name: str, component: str) -> dict:
+            labels = {"app.kubernetes.io/component": component}
+            return {"metadata": {"name": name, "labels": labels}, "status": {"phase": "Running"}}
+
+        items = [pod("himat-worker-a", "worker"), pod("himat-worker-b", "worker")]
+        items.append(pod("himat-controller-c", "controller"))
+        print(json.dumps({"kind": "List", "items": items}))
         return 0
     if kind == "configmap" and name.endswith("-sleep"):
         # The worker controller's sleep record (pangeo_himat.elastic.kube.sleep_record).
@@ -329,6 +332,12 @@ def answer(tool: str, args: list[str]) -> int:
     if tool == "kubectl" and args[:1] == ["get"]:
         status = kubectl_reachable(world)
         return status or kubectl_get(args, world)
+    if tool == "kubectl" and args[:1] == ["logs"]:
+        # The worker controller's JSON lines (pangeo_himat.elastic.loop), as kubectl logs prints.
+        for reason in ("hold 3 (wanted 3)", "scale down 3 -> 2 (idle 30m)"):
+            record = {"at": "2026-12-01T10:00:00Z", "current": 3, "reason": reason}
+            print(json.dumps(record, sort_keys=True))
+        return 0
     if tool == "kubectl" and args[:2] == ["delete", "pvc"]:
         world["claim"] = False
     if tool == "aws" and args[:1] == ["budgets"]:

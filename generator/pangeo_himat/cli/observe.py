@@ -47,6 +47,11 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     counts = parsed(pods, answers.pod_phases, "a JSON list of pods") or {}
     for component, phases in sorted(counts.items()):
         click.echo(f"pods {component}: " + ", ".join(f"{n} {p}" for p, n in phases.items()))
+    controller = parsed(pods, lambda text: answers.running_pod(text, "controller"), "pods")
+    if controller is not None:
+        logged = observe(plans.controller_log_query(target, controller))
+        for decision in parsed(logged, answers.decisions, "the controller's log") or []:
+            click.echo(f"controller: {decision}")
     spot = [
         size for name, size in sizes.items() if names.nodegroup_role(name) == names.SPOT_NODEGROUP
     ]

@@ -35,6 +35,31 @@ def pod_phases(text: str) -> dict[str, dict[str, int]]:
     return counts
 
 
+def running_pod(text: str, component: str) -> str | None:
+    """kubectl get pods -o json: a Running pod of the component, else None."""
+    for pod in json.loads(text)["items"]:
+        labels = pod["metadata"].get("labels", {})
+        if labels.get(names.COMPONENT_LABEL) == component and (
+            pod.get("status", {}).get("phase") == "Running"
+        ):
+            return str(pod["metadata"]["name"])
+    return None
+
+
+def decisions(text: str) -> list[str]:
+    """kubectl logs of the worker controller: one JSON object a line (pangeo_himat.elastic.loop
+    json_line); each as `<at> <reason or error>`. Lines that are not such objects are skipped."""
+    shown = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and ("reason" in record or "error" in record):
+            shown.append(f"{record.get('at', '?')} {record.get('reason') or record.get('error')}")
+    return shown
+
+
 def load_balancer_names(text: str) -> list[str]:
     """kubectl get services -o json: the names of the LoadBalancer services."""
     return [

@@ -39,6 +39,10 @@ AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
 NO_CONTEXT = "current-context is not set"
 
 
+# How many of the worker controller's decisions `status` shows.
+DECISIONS_SHOWN = 5
+
+
 @dataclass(frozen=True)
 class Step:
     """One command of a verb, with a title for the progress line.
@@ -148,6 +152,12 @@ def pods_query(target: Target) -> Step:
     selector = f"{names.INSTANCE_LABEL}={target.release}"
     argv = ("kubectl", "get", "pods", "-n", target.namespace, "-l", selector, "-o", "json")
     return Step("pods", argv, KUBECTL_NOT_FOUND)
+
+
+def controller_log_query(target: Target, pod: str) -> Step:
+    """The worker controller's last decisions: it logs one JSON line each."""
+    argv = ("kubectl", "logs", pod, "-n", target.namespace, "--tail", str(DECISIONS_SHOWN))
+    return Step("the worker controller's last decisions", argv, KUBECTL_NOT_FOUND)
 
 
 def services_query(target: Target) -> Step:
@@ -270,6 +280,18 @@ def _scale_controller(target: Target, replicas: int) -> Step:
     return Step(f"{verb} the worker controller", argv)
 
 
+def _scale_autoscaler(replicas: int) -> Step:
+    """Manual verbs win: the cluster-autoscaler must not add spot nodes back while hibernated
+    (install always installs it; its Deployment is named by fullnameOverride, names.py)."""
+    deployment = f"deployment/{names.AUTOSCALER_DEPLOYMENT}"
+    argv = (
+        *("kubectl", "scale", deployment, "--replicas", str(replicas)),
+        *("-n", names.AUTOSCALER_NAMESPACE),
+    )
+    verb = "pause" if replicas == 0 else "restore"
+    return Step(f"{verb} the cluster-autoscaler", argv)
+
+
 def _controller_bounds(target: Target, minimum: int, maximum: int) -> Step:
     """New adaptive bounds; the changed environment restarts the controller with them."""
     deployment = f"deployment/{names.controller_deployment(target.cluster)}"
@@ -346,6 +368,7 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
     target = Target.of(settings)
     steps = [
         _scale_controller(target, 0),
+        _scale_autoscaler(0),
         _scale_workers(target, 0),
         _eksctl_scale(target, target.spot_group, 0, settings["spot"]["max_nodes"]),
     ]
@@ -363,6 +386,7 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
         _eksctl_scale(target, target.spot_group, spot["nodes"], spot["max_nodes"]),
         _scale_workers(target, fit.worker_count),
         forget_sleep_step(target),
+        _scale_autoscaler(1),
         _scale_controller(target, 1),
     ]
 
