@@ -19,7 +19,7 @@ export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
 .DEFAULT_GOAL := help
 .PHONY: help test lint validate render fit cost bench local tools image \
         cluster install hibernate resume scale status connect destroy backup restore upgrade \
-        import-tfvars
+        import-tfvars init iam-policy
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,10 +69,16 @@ bench: tools ## benchmarks (render time, fit tables, local start-up and throughp
 	$(BIN)/python scripts/bench.py --settings $(SETTINGS)
 	$(BIN)/python scripts/bench_week.py --settings $(SETTINGS)
 
+init: $(VENV)/.base ## write a commented settings file to start from (SETTINGS=file, FORCE=1 replaces it)
+	$(HIMAT) init -o $(SETTINGS) $(if $(FORCE),--force,)
+
+iam-policy: $(VENV)/.base ## print the IAM policy the person running himat needs (ACCOUNT=123456789012)
+	$(HIMAT) iam-policy -f $(SETTINGS) $(if $(ACCOUNT),--account $(ACCOUNT),)
+
 validate: $(VENV)/.base ## check the settings file
 	$(HIMAT) validate -f $(SETTINGS)
 
-render: $(VENV)/.base ## write clusterconfig/<name>/: eksctl.yaml, values.yaml, termination-handler.yaml
+render: $(VENV)/.base ## write clusterconfig/<name>/: eksctl.yaml, values.yaml, termination-handler.yaml, cluster-autoscaler.yaml
 	$(HIMAT) render -f $(SETTINGS)
 
 fit: $(VENV)/.base ## what fits on the chosen machines (TYPES=1: list the instance types and prices)

@@ -49,7 +49,14 @@ def validate(settings_path: Path | None) -> None:
 @click.option("--explain", is_flag=True, help="Also print the S3 policy of the data role.")
 @reports_input_errors
 def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
-    """Write clusterconfig/<name>/: eksctl.yaml, values.yaml and termination-handler.yaml."""
+    """Write the four files of clusterconfig/<name>/ that cluster and install read.
+
+    \b
+    eksctl.yaml               the eksctl ClusterConfig
+    values.yaml               the chart's Helm values
+    termination-handler.yaml  the AWS Node Termination Handler's values
+    cluster-autoscaler.yaml   the cluster-autoscaler's values
+    """
     settings = read_settings(settings_path)
     rendered = render_all(settings)
     for result in write_rendered(settings, rendered, out_root):
