@@ -18,10 +18,19 @@ from pangeo_himat.fit import max_pods
 
 PACKAGE = ROOT / "generator" / "pangeo_himat"
 ORIGINAL_TFVARS = Path(__file__).parent / "fixtures" / "tfvars" / "pangeo-himat.tfvars"
+
+
+def pinned_tfvars(folder: Path) -> Path:
+    """The original tfvars with its :latest image pinned by a tag (import-tfvars refuses latest)."""
+    tfvars = folder / "pinned.tfvars"
+    tfvars.write_text(ORIGINAL_TFVARS.read_text().replace(":latest", ":2019.05"))
+    return tfvars
+
+
 VERBS = {
     "validate", "render", "fit", "cost", "import-tfvars", "local", "cluster", "install",
     "hibernate", "resume", "scale", "status", "connect", "destroy", "upgrade", "backup",
-    "restore",
+    "restore", "init", "iam-policy",
 }  # fmt: skip
 
 
@@ -109,7 +118,7 @@ def schema_of(settings_file: Path) -> Path:
 def test_settings_imported_outside_the_checkout_point_to_a_schema_that_resolves(tmp_path):
     out = tmp_path / "elsewhere" / "settings.yaml"
     out.parent.mkdir()
-    result = run_himat("import-tfvars", str(ORIGINAL_TFVARS), "-o", str(out), cwd=tmp_path)
+    result = run_himat("import-tfvars", str(pinned_tfvars(tmp_path)), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     schema = schema_of(out)
     assert schema.is_absolute() and schema.is_file()
@@ -120,7 +129,7 @@ def test_settings_imported_inside_the_checkout_use_a_relative_schema(tmp_path):
     folder = ROOT / "clusterconfig" / f".import-test-{tmp_path.name}"
     out = folder / "settings.yaml"
     try:
-        result = run_himat("import-tfvars", str(ORIGINAL_TFVARS), "-o", str(out))
+        result = run_himat("import-tfvars", str(pinned_tfvars(tmp_path)), "-o", str(out))
         assert result.returncode == 0, result.stderr
         first = out.read_text().splitlines()[0]
         assert first == "# yaml-language-server: $schema=../../values.schema.json"
@@ -135,7 +144,7 @@ def test_import_says_the_original_asked_for_too_many_workers_only_when_it_did(
     tmp_path, count, noted
 ):
     tfvars = tmp_path / "terraform.tfvars"
-    original = ORIGINAL_TFVARS.read_text()
+    original = pinned_tfvars(tmp_path).read_text()
     assert "dask_worker_count = 100\n" in original
     tfvars.write_text(
         original.replace("dask_worker_count = 100\n", f"dask_worker_count = {count}\n")

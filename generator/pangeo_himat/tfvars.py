@@ -13,14 +13,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pangeo_himat import names
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.fit import compute_fit
 from pangeo_himat.loader import parse_settings
-from pangeo_himat.settings import PACKAGE_DIR, apply_defaults, settings_schema
+from pangeo_himat.settings import apply_defaults, settings_schema
+from pangeo_himat.shipped import schema_path
 from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.writer import to_yaml
 
-SCHEMA_FILE = "values.schema.json"
+SCHEMA_FILE = names.SCHEMA_FILE
 
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _SUPPORTED_VERSIONS = load_calendar().in_standard_support(today())
@@ -108,14 +110,7 @@ def schema_comment(output: Path | None) -> str:
     Relative when the file lands inside the folder that holds the schema (a checkout), so the
     checkout can move; absolute anywhere else, so the file can move on its own.
     """
-    schema = next(
-        (
-            path
-            for path in (PACKAGE_DIR / SCHEMA_FILE, PACKAGE_DIR.parent.parent / SCHEMA_FILE)
-            if path.is_file()
-        ),
-        PACKAGE_DIR / SCHEMA_FILE,
-    )  # where settings.py reads it: inside a wheel, else the checkout's root
+    schema = schema_path()
     if output is None:
         return SCHEMA_FILE
     folder = output.resolve().parent
@@ -157,6 +152,9 @@ def import_tfvars(path: Path, schema: str = SCHEMA_FILE) -> tuple[str, list[str]
         for key in target[:-1]:
             node = node.setdefault(key, {})
         node[target[-1]] = converted
+    image = values.get("worker_image")
+    if isinstance(image, str) and not _pinned(image):
+        problems.append(Problem(str(path), lines["worker_image"], "worker_image", _pin_hint(image)))
     if problems:
         raise InputError(problems)
     _modernise(settings, notes)
@@ -178,11 +176,7 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
         )
     cluster["zones"] = [f"{region}a", f"{region}b"]
     notes.append(f"zones: the original hard-coded its zone; using {region}a and {region}b")
-    image = settings.get("image")
-    if image is not None and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
-        settings["image"] = defaults["image"]
-        notes.append(f"worker_image {image!r} is not pinned; using {defaults['image']!r}")
-    # After the image is pinned: the fit below needs settings that validate.
+    # The fit below needs settings that validate (the image is pinned already).
     workers = settings.get("workers", {})
     if "count" in workers:
         fitting = _workers_that_fit(settings)
@@ -193,6 +187,25 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
                 "exactly as many as fit"
             )
             workers["count"] = "auto"
+
+
+def _pinned(image: str) -> bool:
+    """A digest, or a tag other than latest (an image without a tag means latest)."""
+    if "@" in image:
+        return True
+    name = image.rsplit("/", 1)[-1]
+    return ":" in name and not name.endswith(":latest")
+
+
+def _pin_hint(image: str) -> str:
+    """The group's own image is kept, pinned: the exact lines that pin it, and how."""
+    repository = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    return (
+        f"{image!r} is not pinned (latest changes under a running cluster); himat keeps your "
+        f'image: pin it by digest, worker_image = "{repository}@sha256:<digest>" (`docker '
+        f"buildx imagetools inspect {image}` prints the digest), or by tag, "
+        f'worker_image = "{repository}:<tag>"'
+    )
 
 
 def _workers_that_fit(settings: dict[str, Any]) -> int | None:
