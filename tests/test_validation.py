@@ -90,7 +90,10 @@ def test_worker_count_that_does_not_fit_says_how_many_fit(tmp_path):
 def test_missing_file_is_a_problem_not_a_traceback(tmp_path):
     result = run_himat("validate", "-f", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such file"
+    assert result.stderr.strip() == (
+        f"{tmp_path / 'nope.yaml'}: no such file; `himat init` (make init) writes a settings "
+        "file to start from"
+    )
 
 
 def test_bad_settings_through_the_real_command(tmp_path):

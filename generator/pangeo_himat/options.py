@@ -78,6 +78,6 @@ def missing_settings_problem(path: Path) -> Problem:
         None,
         "",
         "not found; this verb changes AWS resources and never uses the built-in defaults "
-        f"(region and zones are yours to choose). Create {path} (copy settings.yaml from the "
-        "checkout, or `himat import-tfvars terraform.tfvars -o settings.yaml`), or pass -f FILE",
+        f"(region and zones are yours to choose). Create {path} with `himat init` (make init), "
+        "or `himat import-tfvars terraform.tfvars -o settings.yaml`; or pass -f FILE",
     )

@@ -48,7 +48,7 @@ def _reason(error: OSError) -> str:
     if error.errno == errno.EACCES:
         return "cannot be read: permission denied"
     if error.errno == errno.ENOENT:
-        return "no such file"
+        return "no such file; `himat init` (make init) writes a settings file to start from"
     return f"cannot be read: {os.strerror(error.errno) if error.errno else error}"
 
 

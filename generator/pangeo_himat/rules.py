@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pangeo_himat.catalog import InstanceType, instance_type
+from pangeo_himat.catalog import InstanceType, instance_type, load_catalog
 from pangeo_himat.errors import Problem
 from pangeo_himat.quantities import cpu_millicores, duration_s, memory_mib
 from pangeo_himat.regions import load_regions, partition_regions
 from pangeo_himat.settings import Settings
+from pangeo_himat.suggest import did_you_mean
 from pangeo_himat.versions import load_calendar, today
 from pangeo_himat.yaml_lines import KeyPath
 
@@ -26,7 +27,8 @@ GP3_MAX_GIB = 16 * 1024
 def _unknown_type(settings: Settings, path: KeyPath, name: str) -> Problem:
     return settings.problem(
         path,
-        f"{name!r} is not in the instance catalog; use a listed type (himat fit --list-types) "
+        f"{name!r} is not in the instance catalog; {did_you_mean(name, load_catalog().types)}"
+        "use a listed type (himat fit --list-types) "
         f"or describe it under custom_instance_types.{name} with vcpu and memory",
     )
 
@@ -39,7 +41,8 @@ def check_region(settings: Settings) -> list[Problem]:
     return [
         settings.problem(
             ("cluster", "region"),
-            f"{region!r} is not an AWS region; expected one of "
+            f"{region!r} is not an AWS region; {did_you_mean(region, load_regions())}"
+            "expected one of "
             + ", ".join(partition_regions("aws"))
             + " (or a region of another AWS partition, such as us-gov-west-1)",
         )
@@ -62,8 +65,8 @@ def check_zones(settings: Settings) -> list[Problem]:
             problems.append(
                 settings.problem(
                     ("cluster", "zones", index),
-                    f"{zone!r} is not an availability zone of {region.name}; expected one of "
-                    f"{expected}",
+                    f"{zone!r} is not an availability zone of {region.name}; "
+                    f"{did_you_mean(zone, region.zones)}expected one of {expected}",
                 )
             )
     return problems

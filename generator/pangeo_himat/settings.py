@@ -12,10 +12,11 @@ import copy
 import functools
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from pangeo_himat.errors import Problem
+from pangeo_himat.shipped import schema_path
+from pangeo_himat.suggest import did_you_mean
 from pangeo_himat.yaml_lines import KeyPath, dotted
 
 # jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
@@ -25,22 +26,13 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import jsonschema  # noqa: E402
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 EMBEDDED_DEFAULTS = "<embedded defaults>"
-
-
-def _find_shipped(name: str) -> Path:
-    """A wheel carries the file inside the package; a checkout keeps it at the repo root."""
-    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent.parent / name):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{name} is missing from the installation")
 
 
 @functools.lru_cache(maxsize=1)
 def settings_schema() -> dict[str, Any]:
     """The settings JSON Schema (draft 2020-12)."""
-    schema: dict[str, Any] = json.loads(_find_shipped("values.schema.json").read_text())
+    schema: dict[str, Any] = json.loads(schema_path().read_text())
     return schema
 
 
@@ -184,6 +176,10 @@ def _schema_problem(
         kinds = [wanted] if isinstance(wanted, str) else wanted
         words = " or ".join(TYPE_WORDS.get(kind, kind) for kind in kinds)
         return [problem(path, f"is {show(error.instance)}; expected {words}")]
+    if error.validator == "enum" and isinstance(error.instance, str):
+        choices = [value for value in error.validator_value if isinstance(value, str)]
+        hint = did_you_mean(error.instance, choices)
+        return [problem(path, f"{show(error.instance)} is not {expected}; {hint}".rstrip("; "))]
     return [problem(path, f"{show(error.instance)} is not {expected}".rstrip())]
 
 

@@ -15,9 +15,11 @@ from pangeo_himat.cli.generate import cost, fit, import_tfvars_command, render, 
 from pangeo_himat.cli.lifecycle import cluster, hibernate, install, resume, scale
 from pangeo_himat.cli.observe import connect, status
 from pangeo_himat.cli.running import upgrade_command
+from pangeo_himat.cli.start import iam_policy, init
 from pangeo_himat.local import local_command
 
 VERBS = (
+    init,
     validate,
     render,
     fit,
@@ -35,6 +37,7 @@ VERBS = (
     destroy,
     backup_command,
     restore,
+    iam_policy,
 )
 
 
