@@ -37,6 +37,18 @@ def run_himat(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.Compl
     )
 
 
+# The bill a plan prints below its commands (plan_cost.py): priced on today's EKS calendar, so
+# the golden plans leave it out and tests/test_plan_cost.py checks it against `himat cost`.
+PLAN_COST_PREFIXES = ("# cost before ", "# cost after ", "# still billing after ")
+
+
+def plan_only(stdout: str) -> str:
+    """A dry run's output without its cost lines."""
+    return "".join(
+        line for line in stdout.splitlines(keepends=True) if not line.startswith(PLAN_COST_PREFIXES)
+    )
+
+
 def write_settings(folder: Path, changes: dict | None = None, name: str = "settings.yaml") -> Path:
     """The default settings.yaml with `changes` merged in (dotted keys allowed)."""
     data = yaml.safe_load((ROOT / "settings.yaml").read_text())

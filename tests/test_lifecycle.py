@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LIFECYCLE_SETTINGS as SETTINGS
-from conftest import calls, himat
+from conftest import calls, himat, plan_only
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
 # What `cluster` and `destroy` ask about the budget (the default settings set none); calls()
@@ -49,8 +49,8 @@ def test_dry_run_prints_the_golden_commands_and_runs_nothing(settings, verb, pro
     golden = GOLDEN / settings / f"{verb}.txt"
     if os.environ.get("HIMAT_UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(result.stdout)
-    assert result.stdout == golden.read_text()
+        golden.write_text(plan_only(result.stdout))
+    assert plan_only(result.stdout) == golden.read_text()
     # cluster --dry-run reads the live cluster (read-only queries) to print the difference.
     asked = [call.split()[:2] for call in calls(project)]
     assert all(call == ["eksctl", "get"] for call in asked) if name == "cluster" else not asked
@@ -154,8 +154,7 @@ def test_failed_step_stops_the_chain_with_the_tools_status(project, standins):
 def test_hibernate_says_what_still_bills(project, standins):
     result = himat(project, "hibernate", "-f", "default.yaml", path=standins)
     assert result.returncode == 0, result.stderr
-    assert "still billing while hibernated: USD" in result.stdout
-    assert "EKS control plane" in result.stdout
+    assert "still billing after hibernate: EKS control plane" in result.stdout
 
 
 @pytest.mark.parametrize("typed", ["", "wrong-name\n"])

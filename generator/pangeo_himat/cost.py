@@ -37,6 +37,10 @@ CLASSIC_LB_USD_PER_HOUR = {"us-east-1": 0.025, "us-west-2": 0.025, "eu-west-1": 
 # A Classic Load Balancer holds one public IPv4 address per zone it serves.
 LB_PUBLIC_IPV4 = 2
 FALLBACK_REGION = "us-east-1"
+# The items that outlive the cluster (`destroy` keeps the volume unless --delete-data; the
+# snapshots stay until deleted): plan_cost.py finds them in a report by these names.
+JUPYTER_VOLUME_ITEM = "Jupyter volume"
+SNAPSHOTS_ITEM = "EBS snapshots"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,15 @@ def _regional(table: dict[str, float], region: str, notes: list[str], what: str)
         return float(table[region])
     notes.append(f"no {what} price for {region}; {FALLBACK_REGION}'s is used")
     return table[FALLBACK_REGION]
+
+
+def _no_price(name: str, region: str) -> str:
+    """A type the catalog has no price for in the region: how to give one."""
+    return (
+        f"no on-demand price for {name} in {region} in the catalog; counted as 0: give it as "
+        f"instance_prices: {{{name}: <USD per hour>}} in the settings "
+        "(https://aws.amazon.com/ec2/pricing/on-demand/)"
+    )
 
 
 def version_notes(settings: Settings, day: datetime.date) -> list[str]:
@@ -121,7 +134,7 @@ def _snapshot_lines(settings: Settings, volume_gib: float, notes: list[str]) -> 
         f"snapshots: {backup['keep']} daily kept; estimated as the full volume plus "
         f"{SNAPSHOT_DAILY_CHANGE:.0%} of it changed per day (they go on after destroy)"
     )
-    return [CostLine(f"EBS snapshots (about {stored:g} GB stored)", *[hourly] * 3)]
+    return [CostLine(f"{SNAPSHOTS_ITEM} (about {stored:g} GB stored)", *[hourly] * 3)]
 
 
 def estimate_cost(
@@ -138,7 +151,7 @@ def estimate_cost(
     stable_name = settings["stable"]["instance_type"]
     stable_price = known_instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
     if stable_price is None:
-        notes.append(f"no on-demand price for {stable_name} in {region}; counted as 0")
+        notes.append(_no_price(stable_name, region))
         stable_price = 0.0
     spot = settings["spot"]
     od_prices = [
@@ -148,7 +161,7 @@ def estimate_cost(
     known = [price for price in od_prices if price is not None]
     spot_cap = spot["max_price"] if spot["max_price"] is not None else max(known, default=0.0)
     if spot["max_price"] is None and not known:
-        notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
+        notes.append(_no_price(spot["instance_types"][0], region))
     nodes = 0 if settings["hibernate"] else spot["nodes"]
     control_plane = control_plane_usd_per_hour(settings["cluster"]["kubernetes_version"], day)
     notes.extend(version_notes(settings, day))
@@ -160,7 +173,7 @@ def estimate_cost(
             " support)",
             *[control_plane] * 3,
         ),
-        CostLine(f"Jupyter volume ({jupyter_gib:g} GiB gp3)", *[jupyter_gib * gp3_hour] * 3),
+        CostLine(f"{JUPYTER_VOLUME_ITEM} ({jupyter_gib:g} GiB gp3)", *[jupyter_gib * gp3_hour] * 3),
         CostLine(f"stable node ({stable_name}, on-demand)", stable_price, stable_price, 0.0),
         CostLine(
             f"stable root volume ({STABLE_VOLUME_GIB} GiB gp3)",

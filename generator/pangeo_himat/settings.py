@@ -239,6 +239,17 @@ class Settings(dict[str, Any]):
             path = path[:-1]
         return None
 
+    def replaced(self, path: tuple[str, ...], value: Any) -> Settings:
+        """A copy with the value at `path` changed (what a plan would make of the cluster)."""
+        data = copy.deepcopy(dict(self))
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+        changed = Settings(data)
+        changed.file, changed.lines = self.file, self.lines
+        return changed
+
     def problem(self, path: KeyPath, message: str) -> Problem:
         """A Problem located at a key of these settings."""
         return Problem(self.file, self.line_of(*path), dotted(path), message)

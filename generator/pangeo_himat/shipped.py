@@ -43,10 +43,10 @@ def settings_template() -> str:
 
 
 def chart_dir() -> str:
-    """The chart as helm is given it: relative when it is under the working directory (the
-    checkout, as the printed plans show it), absolute otherwise."""
+    """The chart as helm is given it: `charts/pangeo-himat` when the working directory holds
+    this very chart (a checkout, as the printed plans show it), else its absolute path."""
     chart = shipped_path(names.CHART_DIR_NAME).resolve()
-    here = Path.cwd().resolve()
-    if chart.is_relative_to(here):
-        return chart.relative_to(here).as_posix()
+    here = Path.cwd() / names.CHART_DIR_NAME
+    if here.is_dir() and here.resolve() == chart:
+        return names.CHART_DIR_NAME
     return os.fspath(chart)

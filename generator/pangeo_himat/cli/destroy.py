@@ -14,12 +14,13 @@ import click
 
 from pangeo_himat import names
 from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
-from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
+from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, say_cost, validated
 from pangeo_himat.lifecycle import answers, plans, volumes
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
+from pangeo_himat.plan_cost import DESTROYED, RUNNING, ClusterState
 from pangeo_himat.settings import Settings
 
 VOLUME_PLACEHOLDER = "<jupyter-volume-id>"
@@ -113,8 +114,9 @@ def _volume_lines(target: Target, volume: KeptVolume | None, delete_data: bool) 
 def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: bool) -> None:
     """Delete the cluster; the notebooks' volume is kept (and its ID printed) unless asked."""
     settings = validated(settings_path, changes_aws=True)
-    rendered(settings)
+    fit = rendered(settings).fit
     preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
+    after = ClusterState(DESTROYED, keeps_data=not delete_data)
     target = Target.of(settings)
     state_path = Path(target.state_file)
     state = load_state(state_path)
@@ -132,12 +134,14 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
                 click.echo(line)
         print_plan(deletion)
         print_destroy_budget_plan(settings)
+        say_cost("destroy", settings, fit, ClusterState(RUNNING), after, dry_run)
         return
     if not yes and not _confirm(target.cluster):
         click.echo(f"not confirmed: cluster {target.cluster} was left as it is", err=True)
         sys.exit(1)
     try:
         _destroy(settings, target, state_path, state, delete_data)
+        say_cost("destroy", settings, fit, ClusterState(RUNNING), after, dry_run)
     except (StepStopped, ToolError, KeyboardInterrupt):
         # Whatever stopped it, state.yaml holds the volume that is still there.
         for line in _volume_lines(target, load_state(state_path).volume, delete_data):

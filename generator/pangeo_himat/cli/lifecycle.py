@@ -7,19 +7,26 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.cli.budget import apply_cluster_budget, print_cluster_budget_plan
-from pangeo_himat.cli.running import follow_settings, read_live, record_policies
-from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.cli.running import follow_settings, live_state, read_live, record_policies
+from pangeo_himat.cli.stages import (
+    execute,
+    lifecycle_verb,
+    preflighted,
+    rendered,
+    say_cost,
+    urls,
+    validated,
+    with_shipped_chart,
+)
+from pangeo_himat.errors import InputError
 from pangeo_himat.lifecycle import plans, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
-from pangeo_himat.render import Rendered
+from pangeo_himat.plan_cost import ABSENT, HIBERNATED, HIBERNATED_ALL, RUNNING, ClusterState
 from pangeo_himat.settings import Settings
 
 AWS_TOOLS = ["eksctl", "kubectl", "aws"]
@@ -42,15 +49,18 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
         _print_volume_check(settings)
     else:
         volumes.check_volume_zone(settings)
+    before = ClusterState(ABSENT)
     if dry_run and shutil.which("eksctl") is None:
         click.echo("# eksctl is not on PATH, so the live cluster cannot be read; a new one takes:")
         print_plan(plans.cluster_steps(settings))
         volumes.print_backup_plan(settings)
         print_cluster_budget_plan(settings)
+        say_cost("cluster", settings, result.fit, before, ClusterState(RUNNING), dry_run)
         return
     # Only an explicit "not found" means create: any other failure stops here (ToolError).
     found = read_live(target, dry_run)
     if found is not None:
+        before = live_state(found)
         follow_settings(target, result, found, dry_run)
     elif dry_run:
         print_plan(plans.cluster_steps(settings))
@@ -63,12 +73,14 @@ def cluster(settings_path: Path | None, dry_run: bool) -> None:
     if dry_run:
         volumes.print_backup_plan(settings)
         print_cluster_budget_plan(settings)
+        say_cost("cluster", settings, result.fit, before, ClusterState(RUNNING), dry_run)
         return
     backup_steps = volumes.backup_policy_steps(settings)
     if backup_steps:
         run_steps("cluster (backups)", backup_steps)
         volumes.record_backup_policy(settings)
     apply_cluster_budget(settings)
+    say_cost("cluster", settings, result.fit, before, ClusterState(RUNNING), dry_run)
     click.echo("next: make install")
 
 
@@ -79,15 +91,13 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
     settings = validated(settings_path, changes_aws=True)
     result = rendered(settings)
     preflighted(["helm", "kubectl", "aws"], dry_run)
-    if not Path(names.CHART_DIR_NAME).is_dir():
-        message = "not found; run himat from the pangeo-himat checkout"
-        raise InputError([Problem(names.CHART_DIR_NAME, None, "", message)])
+    steps = with_shipped_chart(plans.install_steps(settings))
     if dry_run:
         _print_volume_check(settings)
     else:
         volumes.warn_unused_kept_volume(settings)
         volumes.check_volume_zone(settings)
-    execute("install", plans.install_steps(settings), dry_run)
+    execute("install", steps, dry_run)
     if not dry_run:
         for line in urls(settings):
             click.echo(line)
@@ -105,16 +115,6 @@ def _print_volume_check(settings: Settings) -> None:
         click.echo(f"# asks first: {query.shell()}")
 
 
-def _still_bills(settings: Settings, result: Rendered, state: str) -> str:
-    report = estimate_cost(settings, result.fit)
-    hourly = report.total(state)
-    return (
-        f"still billing while hibernated: USD {hourly:.4f}/h "
-        f"(USD {hourly * HOURS_PER_MONTH:.2f}/month): "
-        + ", ".join(line.item for line in report.lines if getattr(line, state) > 0)
-    )
-
-
 @click.command()
 @click.option("--all", "everything", is_flag=True, help="Also scale the stable node to 0.")
 @lifecycle_verb
@@ -124,8 +124,8 @@ def hibernate(settings_path: Path | None, dry_run: bool, everything: bool) -> No
     result = rendered(settings)
     preflighted(AWS_TOOLS, dry_run)
     execute("hibernate", plans.hibernate_steps(settings, everything), dry_run)
-    if not dry_run:
-        click.echo(_still_bills(settings, result, "hibernated_all" if everything else "hibernated"))
+    after = ClusterState(HIBERNATED_ALL if everything else HIBERNATED)
+    say_cost("hibernate", settings, result.fit, ClusterState(RUNNING), after, dry_run)
 
 
 def _say_why_it_slept(settings: Settings) -> None:
@@ -150,6 +150,9 @@ def resume(settings_path: Path | None, dry_run: bool) -> None:
         click.echo(
             f"resumed: {settings['spot']['nodes']} spot nodes, {result.fit.worker_count} workers"
         )
+    say_cost(
+        "resume", settings, result.fit, ClusterState(HIBERNATED), ClusterState(RUNNING), dry_run
+    )
 
 
 @click.command()
@@ -177,3 +180,5 @@ def scale(settings_path: Path | None, dry_run: bool, nodes: int) -> None:
         click.echo(
             f"scaled: {nodes} spot nodes, {workers_text} (spot.nodes in the settings is unchanged)"
         )
+    after = ClusterState(RUNNING, spot_nodes=nodes)
+    say_cost("scale", settings, result.fit, ClusterState(RUNNING), after, dry_run)

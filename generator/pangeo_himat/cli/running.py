@@ -7,6 +7,7 @@ difference and the exact commands a real run would execute.
 from __future__ import annotations
 
 import datetime
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ import click
 import yaml
 
 from pangeo_himat import names
-from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
+from pangeo_himat.cli.stages import (
+    lifecycle_verb,
+    preflighted,
+    rendered,
+    say_cost,
+    validated,
+    with_shipped_chart,
+)
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import live, plans, upgrade
 from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
@@ -23,7 +31,9 @@ from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
-from pangeo_himat.render import Rendered
+from pangeo_himat.plan_cost import HIBERNATED_ALL, RUNNING, ClusterState
+from pangeo_himat.render import Rendered, render_all
+from pangeo_himat.settings import Settings
 from pangeo_himat.versions import load_calendar
 
 
@@ -39,6 +49,17 @@ def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
     addons = parsed(_asked(addons_query, dry_run), live.addons, "add-ons")
     found = parsed(_asked(associations_query, dry_run), live.associations, "associations")
     return live.LiveCluster(version, groups or (), addons or (), found or ())
+
+
+def live_state(found: live.LiveCluster) -> ClusterState:
+    """The live cluster's state for its bill: its spot nodes and version, or hibernated."""
+    sizes = {group.name: group.desired for group in found.groups}
+    if sizes and not any(sizes.values()):
+        return ClusterState(HIBERNATED_ALL)
+    spot = sum(
+        size for name, size in sizes.items() if names.nodegroup_role(name) == names.SPOT_NODEGROUP
+    )
+    return ClusterState(RUNNING, spot_nodes=spot, kubernetes_version=found.version)
 
 
 def _asked(step: Step, dry_run: bool, how: str = "asks") -> Answer:
@@ -96,7 +117,13 @@ def _documents(text: str) -> list[dict[str, Any]]:
 
 def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
     """Refuse (exit 2) when a chart manifest is not valid for a version the chain reaches."""
-    template = plans.chart_template_step(target)
+    [template] = with_shipped_chart([plans.chart_template_step(target)])
+    if dry_run and shutil.which(template.tool) is None:
+        click.echo(
+            f"# {template.tool} is not on PATH, so the chart is not checked against Kubernetes "
+            f"{', '.join(versions)} here; a real run checks it first: {template.shell()}"
+        )
+        return
     documents = parsed(_asked(template, dry_run, "checks"), _documents, "the chart's manifests")
     problems = [
         Problem(names.CHART_DIR_NAME, None, "", message)
@@ -105,6 +132,39 @@ def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
     ]
     if problems:
         raise InputError(problems)
+
+
+def _live_for_upgrade(target: Target, dry_run: bool) -> live.LiveCluster:
+    """The live version and nodegroups; exit 1 when the cluster does not exist."""
+    answer = _asked(plans.cluster_query(target), dry_run)
+    version = parsed(answer, live.cluster_version, "a cluster")
+    if version is None:
+        click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
+        sys.exit(1)
+    answer = _asked(plans.nodegroups_query(target), dry_run)
+    groups = parsed(answer, live.nodegroups, "nodegroups") or ()
+    return live.LiveCluster(version, groups, (), ())
+
+
+def assumed_live(settings: Settings) -> live.LiveCluster:
+    """--dry-run without eksctl: the cluster as the settings render it one minor below."""
+    wanted = settings["cluster"]["kubernetes_version"]
+    version = f"1.{upgrade.minor(wanted) - 1}"
+    config = render_all(settings.replaced(("cluster", "kubernetes_version"), version))
+    groups = tuple(
+        live.LiveGroup(
+            str(group["name"]),
+            int(group["desiredCapacity"]),
+            int(group["minSize"]),
+            int(group["maxSize"]),
+            version,
+        )
+        for group in [
+            *config.cluster_config["managedNodeGroups"],
+            *config.cluster_config["nodeGroups"],
+        ]
+    )
+    return live.LiveCluster(version, groups, (), ())
 
 
 @click.command(name="upgrade")
@@ -121,14 +181,17 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
     wanted = settings["cluster"]["kubernetes_version"]
-    answer = _asked(plans.cluster_query(target), dry_run)
-    version = parsed(answer, live.cluster_version, "a cluster")
-    if version is None:
-        click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
-        sys.exit(1)
-    answer = _asked(plans.nodegroups_query(target), dry_run)
-    groups = parsed(answer, live.nodegroups, "nodegroups") or ()
-    found = live.LiveCluster(version, groups, (), ())
+    assumed = dry_run and shutil.which("eksctl") is None
+    if assumed:
+        found = assumed_live(settings)
+        click.echo(
+            "# eksctl is not on PATH, so the live cluster cannot be read; assuming it runs "
+            f"Kubernetes {found.version} (one minor below the settings) with the rendered "
+            "nodegroups:"
+        )
+    else:
+        found = _live_for_upgrade(target, dry_run)
+    version = found.version
     why = upgrade.refusal(version, wanted, load_calendar())
     if why is not None:
         raise InputError([settings.problem(("cluster", "kubernetes_version"), why)])
@@ -143,16 +206,22 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     defaults: dict[tuple[str, str], str] = {}
     for step_version in versions:
         for addon in upgrade.addon_names(result.cluster_config):
+            if assumed:
+                defaults[(addon, step_version)] = f"<EKS default for {step_version}>"
+                continue
             query = plans.addon_versions_query(target, addon, step_version)
             chosen = parsed(_asked(query, dry_run), live.default_addon_version, "add-on versions")
             defaults[(addon, step_version)] = chosen or ""
     handler = plans.install_steps(settings)[0]
     steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, handler)
+    before = ClusterState(RUNNING, kubernetes_version=version)
     if dry_run:
         print_plan(steps)
+        say_cost("upgrade", settings, result.fit, before, ClusterState(RUNNING), dry_run)
         return
     run_steps("upgrade", steps)
     click.echo(f"cluster {target.cluster} runs Kubernetes {wanted}; next: make status")
+    say_cost("upgrade", settings, result.fit, before, ClusterState(RUNNING), dry_run)
 
 
 def support_line(version: str, day: datetime.date) -> str:

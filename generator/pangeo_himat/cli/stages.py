@@ -5,6 +5,7 @@ validate (the settings), render (every file the tools read), preflight (tools, c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from typing import Any
 import click
 
 from pangeo_himat import names
+from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.fit import FitReport
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
@@ -26,8 +29,10 @@ from pangeo_himat.lifecycle.runner import (
 )
 from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
+from pangeo_himat.plan_cost import ClusterState, plan_cost_lines
 from pangeo_himat.render import Rendered, render_all, write_rendered
 from pangeo_himat.settings import Settings
+from pangeo_himat.shipped import chart_dir
 
 
 def lifecycle_verb(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,6 +83,39 @@ def preflighted(tools: list[str], dry_run: bool, credentials: bool = True) -> No
     """Real runs only: every tool present and new enough, AWS credentials working."""
     if not dry_run:
         preflight(tools, credentials)
+
+
+def shipped_chart() -> str:
+    """The chart of the installed package, as helm is given it (an InputError if missing)."""
+    try:
+        return chart_dir()
+    except FileNotFoundError as missing:
+        raise InputError([Problem(names.CHART_DIR_NAME, None, "", str(missing))]) from None
+
+
+def with_shipped_chart(steps: list[Step]) -> list[Step]:
+    """The plans name the chart as a checkout holds it; give helm the installed package's copy,
+    so `install` and `upgrade` work from any folder (what is printed is what runs)."""
+    chart = shipped_chart()
+    return [
+        dataclasses.replace(
+            step, argv=tuple(chart if arg == names.CHART_DIR_NAME else arg for arg in step.argv)
+        )
+        for step in steps
+    ]
+
+
+def say_cost(
+    verb: str,
+    settings: Settings,
+    fit: FitReport,
+    before: ClusterState,
+    after: ClusterState,
+    dry_run: bool,
+) -> None:
+    """The bill before and after the verb; in a dry run as comments below the commands."""
+    for line in plan_cost_lines(verb, settings, fit, before, after):
+        click.echo(f"# {line}" if dry_run else line)
 
 
 def execute(verb: str, steps: list[Step], dry_run: bool) -> None:
