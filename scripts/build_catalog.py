@@ -1,8 +1,10 @@
 """Build generator/pangeo_himat/data/instances.json, the instance catalog the fit model uses.
 
 Instance facts come from moto, which ships AWS's DescribeInstanceTypes records
-(moto/ec2/resources/instance_types.json.gz); prices from scripts/prices-on-demand.csv, whose
-header names its source and date. Run with moto installed (`pip install '.[build-catalog]'`):
+(moto/ec2/resources/instance_types.json.gz): every type of those records but the Mac instances.
+Prices from scripts/prices-on-demand.csv, whose header names its source and date; it covers
+the common families, and a type it does not price is listed without a price.
+Run with moto installed (`pip install '.[build-catalog]'`):
 
     python scripts/build_catalog.py          # rewrite the catalog
     python scripts/build_catalog.py --check  # exit 1 if the shipped file differs
@@ -21,8 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "generator" / "pangeo_himat" / "data" / "instances.json"
 PRICES = ROOT / "scripts" / "prices-on-demand.csv"
-FAMILIES = ("m5", "m5a", "m6i", "m6a", "m7i", "r5", "r6i", "c5", "c6i", "t3")
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+# Mac instances run only on EC2 Dedicated Hosts, which EKS nodegroups (Auto Scaling groups of
+# shared-tenancy instances) cannot use: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-mac-instances.html
+MAC_ARCHITECTURES = ("arm64_mac", "x86_64_mac")
 MOTO_RECORDS = "ec2/resources/instance_types.json.gz"
 
 
@@ -50,9 +54,21 @@ def read_prices() -> tuple[dict[str, dict[str, float]], str, str]:
     return prices, header["source"], header["date"]
 
 
-def wanted(name: str, record: dict) -> bool:
-    family = name.split(".")[0]
-    return family in FAMILIES and not record.get("BareMetal", False)
+def wanted(record: dict) -> bool:
+    """Every type an EKS node can be (all but the Mac instances)."""
+    architectures = record["ProcessorInfo"]["SupportedArchitectures"]
+    return not set(architectures) & set(MAC_ARCHITECTURES)
+
+
+def architecture(record: dict) -> str:
+    """x86_64 or arm64 (a few old types list i386 first; EKS runs them as x86_64)."""
+    architectures = record["ProcessorInfo"]["SupportedArchitectures"]
+    return "x86_64" if "x86_64" in architectures else architectures[0]
+
+
+def gpus(record: dict) -> int:
+    """GPUs of the type (GpuInfo.Gpus[].Count), 0 without GpuInfo."""
+    return sum(gpu["Count"] for gpu in record.get("GpuInfo", {}).get("Gpus", []))
 
 
 def entry(record: dict, prices: dict[str, float]) -> dict:
@@ -63,8 +79,11 @@ def entry(record: dict, prices: dict[str, float]) -> dict:
         "memory_mib": record["MemoryInfo"]["SizeInMiB"],
         "max_enis": network["MaximumNetworkInterfaces"],
         "ipv4_per_eni": network["Ipv4AddressesPerInterface"],
-        "architecture": record["ProcessorInfo"]["SupportedArchitectures"][0],
-        "on_demand_usd_per_hour": {region: prices[region] for region in REGIONS},
+        "architecture": architecture(record),
+        "gpus": gpus(record),
+        "on_demand_usd_per_hour": {
+            region: prices[region] for region in REGIONS if region in prices
+        },
     }
 
 
@@ -72,12 +91,13 @@ def build() -> str:
     records = moto_records()
     prices, source, date = read_prices()
     types = {}
+    unknown = sorted(set(prices) - set(records))
+    if unknown:
+        raise SystemExit(f"{PRICES.name} prices types moto does not know: {', '.join(unknown)}")
     for name in sorted(records):
-        if not wanted(name, records[name]):
-            continue
-        if name not in prices or set(REGIONS) - set(prices[name]):
-            raise SystemExit(f"{PRICES.name} has no price for {name} in every region")
-        types[name] = entry(records[name], prices[name])
+        if wanted(records[name]):
+            # A type without a price is listed all the same: `himat cost` says how to give one.
+            types[name] = entry(records[name], prices.get(name, {}))
     catalog = {
         "generated_by": "scripts/build_catalog.py",
         "instance_source": f"moto {metadata.version('moto')} moto/{MOTO_RECORDS}",

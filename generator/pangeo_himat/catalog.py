@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class InstanceType:
     max_enis: int
     ipv4_per_eni: int
     architecture: str
+    gpus: int = 0
     on_demand_usd_per_hour: dict[str, float] = field(default_factory=dict)
 
 
@@ -50,7 +52,8 @@ def load_catalog() -> Catalog:
 
 
 def instance_type(settings: dict[str, Any], name: str) -> InstanceType | None:
-    """The settings' own description of a type (custom_instance_types) wins over the catalog."""
+    """The settings' own description of a type (custom_instance_types) wins over the catalog;
+    instance_prices gives a catalog type the price the catalog lacks in the region."""
     custom = settings.get("custom_instance_types", {}).get(name)
     if custom is not None:
         price = custom.get("usd_per_hour")
@@ -63,7 +66,14 @@ def instance_type(settings: dict[str, Any], name: str) -> InstanceType | None:
             architecture="unknown",
             on_demand_usd_per_hour={} if price is None else {settings["cluster"]["region"]: price},
         )
-    return load_catalog().get(name)
+    found = load_catalog().get(name)
+    price = settings.get("instance_prices", {}).get(name)
+    if found is None or price is None:
+        return found
+    region = settings["cluster"]["region"]
+    return dataclasses.replace(
+        found, on_demand_usd_per_hour={**found.on_demand_usd_per_hour, region: float(price)}
+    )
 
 
 def known_instance_type(settings: dict[str, Any], name: str) -> InstanceType:

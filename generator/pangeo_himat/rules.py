@@ -110,21 +110,52 @@ def check_image(settings: Settings) -> list[Problem]:
     return []
 
 
-def check_instance_types(settings: Settings) -> list[Problem]:
-    """Types must be known, and the spot types must share one shape so the fit holds for all."""
-    problems = []
-    if instance_type(settings, settings["stable"]["instance_type"]) is None:
-        problems.append(
-            _unknown_type(
-                settings, ("stable", "instance_type"), settings["stable"]["instance_type"]
+# The catalog says x86_64 or arm64 (AWS's names); an image's manifest list says amd64 or arm64.
+IMAGE_ARCHITECTURE = {"x86_64": "amd64", "arm64": "arm64"}
+
+
+def _unusable(settings: Settings, path: KeyPath, found: InstanceType) -> list[Problem]:
+    """A known type the stack cannot run on yet: GPUs, or an architecture the image lacks."""
+    if found.gpus:
+        return [
+            settings.problem(
+                path,
+                f"{found.name} is a GPU type ({found.gpus} GPU); GPU workers need the NVIDIA "
+                "device plugin and a CUDA image, which himat does not set up yet; choose a type "
+                "without GPUs",
             )
-        )
+        ]
+    wanted = IMAGE_ARCHITECTURE.get(found.architecture)
+    if wanted is not None and wanted not in settings["image_architectures"]:
+        return [
+            settings.problem(
+                path,
+                f"{found.name} is {found.architecture}, and image_architectures says the image "
+                f"has no {wanted} build; if it has one (docker buildx imagetools inspect "
+                f"{settings['image']} lists the platforms), add {wanted} to image_architectures, "
+                "else choose a type of another architecture",
+            )
+        ]
+    return []
+
+
+def check_instance_types(settings: Settings) -> list[Problem]:
+    """Types must be known and usable, and the spot types must share one shape so the fit
+    holds for all."""
+    problems = []
+    stable_path: KeyPath = ("stable", "instance_type")
+    stable = instance_type(settings, settings["stable"]["instance_type"])
+    if stable is None:
+        problems.append(_unknown_type(settings, stable_path, settings["stable"]["instance_type"]))
+    else:
+        problems.extend(_unusable(settings, stable_path, stable))
     known: list[tuple[int, InstanceType]] = []
     for index, name in enumerate(settings["spot"]["instance_types"]):
         found = instance_type(settings, name)
         if found is None:
             problems.append(_unknown_type(settings, ("spot", "instance_types", index), name))
         else:
+            problems.extend(_unusable(settings, ("spot", "instance_types", index), found))
             known.append((index, found))
     if known:
         _, first = known[0]
