@@ -48,10 +48,16 @@ def problem_lines(tmp_path, changes: dict) -> tuple[int, list[str]]:
     return result.returncode, result.stderr.splitlines()
 
 
-def test_an_arm64_type_is_refused_while_the_image_has_no_arm64_build(tmp_path):
-    status, lines = problem_lines(tmp_path, {"stable.instance_type": "m7g.xlarge"})
+def refusal(tmp_path, changes: dict, key: str) -> str:
+    """The one line validate prints for `key` (it exits 2)."""
+    status, lines = problem_lines(tmp_path, changes)
     assert status == 2
-    [line] = [line for line in lines if " stable.instance_type: " in line]
+    [line] = [line for line in lines if f" {key}: " in line]
+    return line
+
+
+def test_an_arm64_type_is_refused_while_the_image_has_no_arm64_build(tmp_path):
+    line = refusal(tmp_path, {"stable.instance_type": "m7g.xlarge"}, "stable.instance_type")
     assert "m7g.xlarge is arm64, and image_architectures says the image has no arm64 build" in line
     assert "add arm64 to image_architectures" in line
 
@@ -67,9 +73,7 @@ def test_an_arm64_type_is_accepted_when_the_image_has_an_arm64_build(tmp_path):
 
 
 def test_a_gpu_type_is_refused_with_the_reason(tmp_path):
-    status, lines = problem_lines(tmp_path, {"spot.instance_types": ["g4dn.xlarge"]})
-    assert status == 2
-    [line] = [line for line in lines if " spot.instance_types[0]: " in line]
+    line = refusal(tmp_path, {"spot.instance_types": ["g4dn.xlarge"]}, "spot.instance_types[0]")
     assert "g4dn.xlarge is a GPU type (1 GPU)" in line
     assert "NVIDIA device plugin" in line
 

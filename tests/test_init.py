@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -42,26 +43,25 @@ def test_init_never_replaces_a_file_without_force(tmp_path):
     assert out.read_text().startswith("# yaml-language-server:")
 
 
-def test_make_validate_without_a_settings_file_says_to_run_init(tmp_path):
-    missing = tmp_path / "mine.yaml"
-    result = subprocess.run(
-        ["make", "--no-print-directory", "validate", f"SETTINGS={missing}"],
+def make(target: str, settings: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", target, f"SETTINGS={settings}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
+
+
+def test_make_validate_without_a_settings_file_says_to_run_init(tmp_path):
+    missing = tmp_path / "mine.yaml"
+    result = make("validate", missing)
     assert result.returncode != 0
     assert f"{missing}: no such file; `himat init` (make init)" in result.stderr
 
 
 def test_make_init_writes_the_settings_file(tmp_path):
     out = tmp_path / "mine.yaml"
-    result = subprocess.run(
-        ["make", "--no-print-directory", "init", f"SETTINGS={out}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = make("init", out)
     assert result.returncode == 0, result.stderr
     assert load_settings(out)["cluster"]["region"]
 
