@@ -44,6 +44,7 @@ source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build", "_generated", "README.md"]
 nitpicky = True
 graphviz_output_format = "svg"
+highlight_language = "text"  # plain blocks are commands and output, not Python
 
 html_theme = "pydata_sphinx_theme"
 html_title = "pangeo-himat"
