@@ -8,8 +8,10 @@ table, which the chart's README also shows, is checked by tests/test_chart_schem
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import click
 import pytest
 
 from conftest import ROOT
@@ -62,6 +65,11 @@ class Links(HTMLParser):
                 self.ids.add(value)
             elif name in {"href", "src"} and tag in {"a", "img", "link", "script", "object"}:
                 self.targets.append(value)
+
+
+def text_of(page: Path) -> str:
+    """What a reader sees: the page without its tags (highlighting splits commands apart)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
 
 
 def parse(page: Path) -> Links:
@@ -148,21 +156,24 @@ def test_the_pictures_are_drawn_at_build_time(site: Path) -> None:
 def test_the_costs_page_shows_what_the_cost_model_computes(site: Path) -> None:
     settings = load_settings(ROOT / "settings.yaml")
     report = estimate_cost(settings, compute_fit(settings))
-    page = (site / "costs.html").read_text()
+    page = text_of(site / "costs.html")
     assert f"{report.total('running') * HOURS_PER_MONTH:.2f}" in page
     assert f"{report.total('hibernated_all'):.3f}" in page
 
 
 @pytest.mark.slow
 def test_the_cli_reference_lists_every_verb(site: Path) -> None:
-    page = (site / "reference" / "cli.html").read_text()
-    for verb in cli.commands:
-        assert f"himat {verb}" in page, verb
+    page = text_of(site / "reference" / "cli.html")
+    for name, verb in cli.commands.items():
+        assert f"himat {name} [OPTIONS]" in page, name
+        shown = [p for p in verb.params if isinstance(p, click.Option) and not p.hidden]
+        for option in (o for param in shown for o in param.opts):
+            assert option in page, f"{name} {option}"
 
 
 @pytest.mark.slow
 def test_the_settings_reference_lists_every_key(site: Path) -> None:
     schema = json.loads((ROOT / "values.schema.json").read_text())
-    page = (site / "reference" / "settings.html").read_text()
+    page = text_of(site / "reference" / "settings.html")
     for key in schema["properties"]["workers"]["properties"]:
         assert f"workers.{key}" in page
