@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import json
 from pathlib import Path
@@ -111,11 +112,10 @@ def fit(
     if report.problems:
         raise InputError(report.problems)
     if plot_path is not None:
-        # Imported only here: matplotlib is optional (the local extra), and importing it takes
-        # longer than the 0.5 s every other himat verb is allowed from start to finish.
-        from pangeo_himat.plots import plot_fit
-
-        click.echo(f"drew the fit into {plot_fit(report, plot_path)}", err=as_json)
+        # Loaded only for --plot: matplotlib is optional (the local extra), and importing it
+        # takes longer than the 0.5 s every other himat verb is allowed from start to finish.
+        plots = importlib.import_module("pangeo_himat.plots")
+        click.echo(f"drew the fit into {plots.plot_fit(report, plot_path)}", err=as_json)
 
 
 @click.command()
