@@ -68,7 +68,7 @@ graphviz:
 	  apt-get install -y -qq graphviz >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }; }
 
 docs: $(VENV)/.installed graphviz ## build the documentation site into docs/_build/html (warnings are errors)
-	$(BIN)/sphinx-build -b html -n -W --keep-going -q docs docs/_build/html
+	$(BIN)/sphinx-build -b html -n -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
 	@echo "docs/_build/html/index.html"
 
 test: tools lint graphviz ## run the whole test suite (installs everything it needs)
