@@ -24,10 +24,16 @@ sys.path.insert(0, str(ROOT / "scripts"))  # the generators the README and `make
 import bench_week  # noqa: E402
 import settings_reference  # noqa: E402
 from pangeo_himat import __version__  # noqa: E402
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost  # noqa: E402
+from pangeo_himat.cost import (  # noqa: E402
+    HOURS_PER_MONTH,
+    PUBLIC_IPV4_USD_PER_HOUR,
+    SNAPSHOT_USD_PER_GB_MONTH,
+    estimate_cost,
+)
 from pangeo_himat.fit import compute_fit  # noqa: E402
 from pangeo_himat.loader import load_settings  # noqa: E402
 from pangeo_himat.plots import DayPoint, plot_elastic_day, plot_fit, plot_week_cost  # noqa: E402
+from pangeo_himat.quantities import format_mib, format_millicores  # noqa: E402
 from pangeo_himat.versions import load_calendar  # noqa: E402
 from pangeo_himat.versions import today as utc_today  # noqa: E402
 from pangeo_himat.week_cost import Week, hourly_prices, typical_week  # noqa: E402
@@ -38,7 +44,7 @@ copyright = "the pangeo-himat authors, BSD-3-Clause"  # noqa: A001
 release = __version__
 
 extensions = ["myst_parser", "sphinx_click", "sphinx.ext.graphviz"]
-myst_enable_extensions = ["colon_fence", "deflist"]
+myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build", "_generated", "README.md"]
@@ -60,6 +66,33 @@ html_sidebars: dict[str, list[str]] = {"*": []}
 SETTINGS = ROOT / "settings.yaml"  # the shipped defaults, as `make bench` and `make cost` read
 # The weekday the elastic-workers picture shows (0 = Monday of the recorded week) and its hours.
 DAY_SHOWN, FIRST_HOUR, LAST_HOUR = 2, 7, 24
+
+
+def figures(settings_path: Path) -> dict[str, str]:
+    """Numbers the prose quotes (`{{ name }}` in a page), from the code that uses them."""
+    fit = compute_fit(load_settings(settings_path))
+    spot = min(fit.spot, key=lambda node: node.shape.allocatable_memory_mib)
+    calendar = load_calendar()
+    return {
+        "stable_type": fit.stable.shape.instance_type,
+        "stable_cpu": format_millicores(fit.stable.shape.allocatable_cpu_millicores),
+        "stable_memory": format_mib(fit.stable.shape.allocatable_memory_mib),
+        "spot_free_cpu": format_millicores(
+            spot.shape.allocatable_cpu_millicores - spot.system_cpu_millicores
+        ),
+        "spot_free_memory": format_mib(spot.shape.allocatable_memory_mib - spot.system_memory_mib),
+        "per_node": str(fit.workers_per_node),
+        "worker_cpu": format_millicores(fit.worker_cpu_millicores),
+        "worker_memory": format_mib(fit.worker_memory_mib),
+        "control_plane_standard": f"{calendar.standard_usd_per_hour:.2f}",
+        "control_plane_extended": f"{calendar.extended_usd_per_hour:.2f}",
+        "extended_extra_month": f"{calendar.extra_usd_per_month():.0f}",
+        "public_ipv4_hour": f"{PUBLIC_IPV4_USD_PER_HOUR:g}",
+        "snapshot_gb_month": f"{SNAPSHOT_USD_PER_GB_MONTH:g}",
+    }
+
+
+myst_substitutions = figures(SETTINGS)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
