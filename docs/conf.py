@@ -70,11 +70,15 @@ DAY_SHOWN, FIRST_HOUR, LAST_HOUR = 2, 7, 24
 
 def figures(settings_path: Path) -> dict[str, str]:
     """Numbers the prose quotes (`{{ name }}` in a page), from the code that uses them."""
-    fit = compute_fit(load_settings(settings_path))
+    settings = load_settings(settings_path)
+    fit = compute_fit(settings)
     spot = min(fit.spot, key=lambda node: node.shape.allocatable_memory_mib)
     calendar = load_calendar()
     return {
+        "region": settings["cluster"]["region"],
         "stable_type": fit.stable.shape.instance_type,
+        "spot_type": spot.shape.instance_type,
+        "spot_nodes": str(fit.spot_nodes),
         "stable_cpu": format_millicores(fit.stable.shape.allocatable_cpu_millicores),
         "stable_memory": format_mib(fit.stable.shape.allocatable_memory_mib),
         "spot_free_cpu": format_millicores(
