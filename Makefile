@@ -19,7 +19,7 @@ export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
 .DEFAULT_GOAL := help
 .PHONY: help test lint validate render fit cost bench local tools image \
         cluster install hibernate resume scale status connect destroy backup restore upgrade \
-        import-tfvars init iam-policy
+        import-tfvars init iam-policy docs graphviz
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ help: ## list the verbs
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,local]'
+	$(BIN)/pip install --quiet -e '.[test,local,docs]'
 	touch $@ $(VENV)/.local $(VENV)/.base
 
 $(VENV)/.local: pyproject.toml
@@ -56,11 +56,22 @@ $(CHECKOV_VENV)/bin/checkov:
 tools: $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov ## install the test tools (venv, helm 4 + 3, kubectl, checkov)
 
 lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict on the package
-	$(BIN)/ruff check generator tests scripts
-	$(BIN)/ruff format --check generator tests scripts
+	$(BIN)/ruff check generator tests scripts docs/conf.py
+	$(BIN)/ruff format --check generator tests scripts docs/conf.py
 	$(BIN)/mypy
 
-test: tools lint ## run the whole test suite (installs everything it needs)
+# The architecture diagram is Graphviz source (docs/architecture.dot); Sphinx needs the `dot`
+# program, which no Python package ships, so it comes from Debian's graphviz package.
+graphviz:
+	@command -v dot >/dev/null && echo "graphviz: dot is on PATH ($$(command -v dot))" || { \
+	  echo "graphviz: installing Debian's graphviz package for the docs' diagram (apt-get)"; \
+	  apt-get install -y -qq graphviz >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }; }
+
+docs: $(VENV)/.installed graphviz ## build the documentation site into docs/_build/html (warnings are errors)
+	$(BIN)/sphinx-build -b html -n -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
+	@echo "docs/_build/html/index.html"
+
+test: tools lint graphviz ## run the whole test suite (installs everything it needs)
 	HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
 	HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
 	$(BIN)/python -m pytest

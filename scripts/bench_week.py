@@ -6,7 +6,9 @@ controller runs. Spot nodes follow the workers as the cluster-autoscaler makes t
 more as soon as a worker has no room, an empty node gone after 5 minutes); a sleeping cluster
 wakes at the user's next Jupyter activity (`himat resume`). The week is replayed twice and
 the second is measured, so Monday starts from Sunday's state. Prices are pangeo_himat.cost's
-(estimate_cost over the settings and their fit), upper bounds for spot.
+(estimate_cost over the settings and their fit), upper bounds for spot; each week's bill is
+also split into what it paid for (control plane, stable node, spot nodes, volumes), which the
+docs draw, with a replayed day, through pangeo_himat.plots.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ import csv
 import json
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pangeo_himat.cost import CLASSIC_LB_USD_PER_HOUR, PUBLIC_IPV4_USD_PER_HOUR, estimate_cost
+from pangeo_himat.cost import (
+    CLASSIC_LB_USD_PER_HOUR,
+    PUBLIC_IPV4_USD_PER_HOUR,
+    CostReport,
+    estimate_cost,
+)
 from pangeo_himat.elastic.decide import (
     Config,
     JupyterSample,
@@ -62,14 +69,18 @@ class Prices:
     stable: float
     spot_node: float
     load_balancer: float
+    # The same three hourly figures split by what they pay for: {part: (always, stable, spot)}.
+    parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    config: Config | None  # None: no controller, everything always on
+    config: Config | None  # None: no controller, the workers run all the time they are awake
     fixed_workers: int
     load_balancers: int = 0
+    # `himat hibernate --all` after each day's last use, `himat resume` before its first.
+    hibernate_between_uses: bool = False
 
 
 @dataclass
@@ -78,6 +89,20 @@ class Result:
     worker_hours: float = 0.0
     idle_worker_hours: float = 0.0
     asleep_hours: float = 0.0
+    awake_hours: float = 0.0
+    spot_node_hours: float = 0.0
+    load_balancer_hours: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One minute of the measured week: the work asked for, workers, spot nodes, asleep."""
+
+    minute: int
+    work: int
+    workers: int
+    spot_nodes: int
+    asleep: bool
 
 
 def load_trace(path: Path) -> list[Minute]:
@@ -94,11 +119,65 @@ def load_trace(path: Path) -> list[Minute]:
         ]
 
 
+def part_of(item: str, share: str) -> str:
+    """Which part of the bill a cost line's share (always, stable or spot) pays for."""
+    if "volume" in item or "snapshot" in item:
+        return "volumes"
+    if item.startswith("EKS control plane"):
+        return "control plane"
+    if "load balancer" in item:
+        return "load balancers"
+    return {"stable": "stable node", "spot": "spot nodes"}.get(share, "other")
+
+
+def split_prices(report: CostReport, nodes: int) -> dict[str, tuple[float, float, float]]:
+    """hourly_prices per part: (always, stable, one spot node) in USD per hour."""
+    parts: dict[str, list[float]] = {}
+    for line in report.lines:
+        shares = {
+            "always": line.hibernated_all,
+            "stable": line.hibernated - line.hibernated_all,
+            "spot": (line.running - line.hibernated) / max(1, nodes),
+        }
+        for index, (share, usd) in enumerate(shares.items()):
+            if usd:
+                parts.setdefault(part_of(line.item, share), [0.0, 0.0, 0.0])[index] += usd
+    return {part: (a, b, c) for part, (a, b, c) in parts.items()}
+
+
+def usd_by_part(result: Result, prices: Prices, week_hours: float) -> dict[str, float]:
+    """The week's bill split by what it paid for; the parts add up to result.usd."""
+    usd = {
+        part: always * week_hours + stable * result.awake_hours + spot * result.spot_node_hours
+        for part, (always, stable, spot) in prices.parts.items()
+    }
+    if result.load_balancer_hours:
+        usd["load balancers"] = (
+            usd.get("load balancers", 0.0) + result.load_balancer_hours * prices.load_balancer
+        )
+    return {part: round(value, 2) for part, value in usd.items()}
+
+
+def in_use(minute: Minute) -> bool:
+    return minute.jupyter_activity or minute.clients > 0 or minute.processing > 0
+
+
+def use_windows(trace: list[Minute]) -> list[bool]:
+    """Per minute: inside its day's span from the first use to the last (awake by hand)."""
+    awake = [False] * len(trace)
+    for start in range(0, len(trace), 24 * 60):
+        used = [i for i in range(start, min(start + 24 * 60, len(trace))) if in_use(trace[i])]
+        for i in range(used[0], used[-1] + 1) if used else ():
+            awake[i] = True
+    return awake
+
+
 def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
     """Prices, workers per node, static worker count and the adaptive max, from the settings."""
     settings = load_settings(settings_path)
     fit = compute_fit(settings)
-    hourly = hourly_prices(settings, estimate_cost(settings, fit))
+    report = estimate_cost(settings, fit)
+    hourly = hourly_prices(settings, report)
     region = settings["cluster"]["region"]
     lb = CLASSIC_LB_USD_PER_HOUR.get(region, CLASSIC_LB_USD_PER_HOUR["us-east-1"])
     prices = Prices(
@@ -106,6 +185,7 @@ def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
         stable=hourly.stable,
         spot_node=hourly.spot_node,
         load_balancer=lb + LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR,
+        parts=split_prices(report, settings["spot"]["nodes"]),
     )
     per_node = fit.workers_per_node
     return prices, per_node, fit.worker_count, per_node * settings["spot"]["max_nodes"]
@@ -127,8 +207,16 @@ class SlidingMax:
         return self.items[0][1]
 
 
-def replay(layout: Layout, trace: list[Minute], prices: Prices, per_node: int) -> Result:
+def replay(
+    layout: Layout,
+    trace: list[Minute],
+    prices: Prices,
+    per_node: int,
+    series: list[Sample] | None = None,
+) -> Result:
+    """Replay the trace twice and measure the second week; `series` gets one Sample a minute."""
     result = Result()
+    by_hand = use_windows(trace) if layout.hibernate_between_uses else None
     ticks_per_minute = int(60 / TICK_S)
     nodes = SlidingMax(int(NODE_SCALE_DOWN_AFTER_S / TICK_S))
     hour = TICK_S / 3600
@@ -136,7 +224,8 @@ def replay(layout: Layout, trace: list[Minute], prices: Prices, per_node: int) -
     last_activity_s, idle_since_s = 0.0, 0.0
     fixed_nodes = math.ceil(layout.fixed_workers / per_node)
     week_s = len(trace) * 60.0
-    for week in range(2):
+    # Without a controller nothing carries over from one week to the next: measure at once.
+    for week in range(2) if layout.config is not None else (1,):
         measured = week == 1
         for index in range(len(trace) * ticks_per_minute):
             now_s = week * week_s + index * TICK_S
@@ -145,7 +234,11 @@ def replay(layout: Layout, trace: list[Minute], prices: Prices, per_node: int) -
                 last_activity_s = now_s
             if minute.processing:
                 idle_since_s = now_s
-            if layout.config is None:
+            if by_hand is not None:
+                asleep = not by_hand[index // ticks_per_minute]
+                replicas = 0 if asleep else layout.fixed_workers
+                node_count = 0 if asleep else fixed_nodes
+            elif layout.config is None:
                 replicas, node_count = layout.fixed_workers, fixed_nodes
             else:
                 if asleep and (minute.jupyter_activity or minute.clients):
@@ -168,19 +261,25 @@ def replay(layout: Layout, trace: list[Minute], prices: Prices, per_node: int) -
             if not measured:
                 continue
             busy = min(replicas, minute.adaptive_target) if minute.processing else 0
+            if series is not None and index % ticks_per_minute == 0:
+                work = minute.adaptive_target if minute.processing else 0
+                series.append(Sample(index // ticks_per_minute, work, replicas, node_count, asleep))
             result.worker_hours += replicas * hour
+            result.load_balancer_hours += layout.load_balancers * hour
             result.idle_worker_hours += (replicas - busy) * hour
             usd_per_hour = prices.always + layout.load_balancers * prices.load_balancer
             if asleep:
                 result.asleep_hours += hour
             else:
+                result.awake_hours += hour
+                result.spot_node_hours += node_count * hour
                 usd_per_hour += prices.stable + node_count * prices.spot_node
             result.usd += usd_per_hour * hour
     return result
 
 
 def layouts(static_count: int, maximum: int) -> list[Layout]:
-    """The four layouts compared; static without idle sleep is always on (no controller)."""
+    """The layouts compared; static without idle sleep is always on (no controller)."""
     sleepy = Config(
         "static",
         static_count=static_count,
@@ -202,6 +301,12 @@ def layouts(static_count: int, maximum: int) -> list[Layout]:
             TERRAFORM_LOAD_BALANCERS,
         ),
         Layout("pangeo-himat static (always on)", None, static_count),
+        Layout(
+            "static + hibernate by hand (after each day's last use)",
+            None,
+            static_count,
+            hibernate_between_uses=True,
+        ),
         Layout("static + idle sleep", sleepy, static_count),
         Layout(f"adaptive 0..{maximum} + idle sleep", adaptive, static_count),
     ]
@@ -220,7 +325,12 @@ def main(argv: list[str] | None = None) -> None:
         for layout in layouts(static_count, maximum)
     }
     if args.json:
-        print(json.dumps({name: vars(r) for name, r in rows.items()}, indent=2))
+        week_h = len(trace) / 60
+        data = {
+            name: {**vars(r), "usd_by_part": usd_by_part(r, prices, week_h)}
+            for name, r in rows.items()
+        }
+        print(json.dumps(data, indent=2))
         return
     busy_h = sum(1 for m in trace if m.processing) / 60
     print(f"research week ({args.trace.name}: {busy_h:.1f} h of computation), USD upper bounds")

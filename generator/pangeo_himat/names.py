@@ -1,8 +1,8 @@
 """Names shared by the ClusterConfig, the Helm values, the chart and the lifecycle verbs.
 
 One place, so that a label, taint, port or resource name cannot drift between the generator's
-outputs, the chart and the commands that act on them. The README's "What `himat render`
-builds" says what each nodegroup label and the spot taint are for.
+outputs, the chart and the commands that act on them. The docs' "What `himat render`
+writes" (How it works) says what each nodegroup label and the spot taint are for.
 """
 
 from __future__ import annotations

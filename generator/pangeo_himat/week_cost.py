@@ -17,12 +17,12 @@ from pangeo_himat.quantities import duration_s
 from pangeo_himat.settings import Settings
 
 HOURS_PER_WEEK = 168
-# The defaults the README's "What it costs" states: a working week of 5 days of 9 hours,
+# The defaults the docs' Costs page states: a working week of 5 days of 9 hours,
 # a quarter of them computing.
 ACTIVE_DAYS = 5
 ACTIVE_HOURS_PER_DAY = 9.0
 BUSY_SHARE = 0.25
-# idle.hibernate_after when the settings leave it null (the README's example value).
+# idle.hibernate_after when the settings leave it null (the docs' example value).
 EXAMPLE_HIBERNATE_AFTER_H = 8.0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import importlib.util
 import json
 from pathlib import Path
 
@@ -89,9 +91,22 @@ def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
     help="List the catalog's instance types with vCPU, memory, max pods, architecture and "
     "the settings' region's on-demand price.",
 )
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the fit into this PNG file: each node's allocatable CPU and memory with "
+    "every pod stacked in it (needs matplotlib, in the local extra).",
+)
 @reports_input_errors
-def fit(settings_path: Path | None, as_json: bool, list_types: bool) -> None:
+def fit(
+    settings_path: Path | None, as_json: bool, list_types: bool, plot_path: Path | None
+) -> None:
     """Show what fits on the stable and spot nodes (exit 2 if something does not)."""
+    if plot_path is not None and importlib.util.find_spec("matplotlib") is None:
+        message = "needs matplotlib, which the local extra installs: pip install -e '.[local]'"
+        raise InputError([Problem(str(plot_path), None, "--plot", message)])
     settings = read_settings(settings_path)
     if list_types:
         click.echo(format_instance_types(load_catalog(), settings["cluster"]["region"], as_json))
@@ -103,6 +118,11 @@ def fit(settings_path: Path | None, as_json: bool, list_types: bool) -> None:
         click.echo(format_fit(report))
     if report.problems:
         raise InputError(report.problems)
+    if plot_path is not None:
+        # Loaded only for --plot: matplotlib is optional (the local extra), and importing it
+        # takes longer than the 0.5 s every other himat verb is allowed from start to finish.
+        plots = importlib.import_module("pangeo_himat.plots")
+        click.echo(f"drew the fit into {plots.plot_fit(report, plot_path)}", err=as_json)
 
 
 @click.command()
