@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pangeo_himat.cost import CLASSIC_LB_USD_PER_HOUR, PUBLIC_IPV4_USD_PER_HOUR, estimate_cost
-from pangeo_himat.elastic.decide import (
+from pangeo_himat.controller.decide import (
     Config,
     JupyterSample,
     SchedulerSample,

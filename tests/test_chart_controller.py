@@ -21,7 +21,7 @@ from conftest import (
     render_chart_from_settings,
 )
 from pangeo_himat import names
-from pangeo_himat.elastic import __main__ as controller_main
+from pangeo_himat.controller import __main__ as controller_main
 
 _CACHE: dict[str, list[dict[str, Any]]] = {}
 

@@ -1,7 +1,7 @@
 """The worker controller's AWS role for idle sleep: the spot and stable nodegroups to 0, no more.
 
 Bound to the controller's ServiceAccount through EKS Pod Identity, as the S3 role is
-(data_access.py). The actions are the calls of pangeo_himat.elastic.aws.hibernate_nodegroups:
+(data_access.py). The actions are the calls of pangeo_himat.controller.aws.hibernate_nodegroups:
 DescribeAutoScalingGroups finds the spot group by its eksctl tags; UpdateAutoScalingGroup and
 SetDesiredCapacity take it to 0, allowed only on a group that carries this cluster's and the
 spot nodegroup's tags; UpdateNodegroupConfig takes the managed stable group to 0, allowed on its
@@ -21,7 +21,7 @@ from pangeo_himat.settings import Settings
 
 # The tags eksctl puts on the Auto Scaling group of an unmanaged nodegroup
 # (eksctl pkg/apis/eksctl.io/v1alpha5/types.go: ClusterNameTag, NodeGroupNameTag); the same
-# names as pangeo_himat.elastic.aws, which reads them.
+# names as pangeo_himat.controller.aws, which reads them.
 CLUSTER_NAME_TAG = "alpha.eksctl.io/cluster-name"
 NODEGROUP_NAME_TAG = "alpha.eksctl.io/nodegroup-name"
 

@@ -145,7 +145,7 @@ def volume_tags(cluster_name: str) -> dict[str, str]:
     }
 
 
-# The controller's adaptive bounds, read from its environment (pangeo_himat.elastic.__main__).
+# The controller's adaptive bounds, read from its environment (pangeo_himat.controller.__main__).
 CONTROLLER_MIN_ENV = "HIMAT_CONTROLLER_MIN"
 CONTROLLER_MAX_ENV = "HIMAT_CONTROLLER_MAX"
 

@@ -47,7 +47,7 @@ def running_pod(text: str, component: str) -> str | None:
 
 
 def decisions(text: str) -> list[str]:
-    """kubectl logs of the worker controller: one JSON object a line (pangeo_himat.elastic.loop
+    """kubectl logs of the worker controller: one JSON object a line (pangeo_himat.controller.loop
     json_line); each as `<at> <reason or error>`. Lines that are not such objects are skipped."""
     shown = []
     for line in text.splitlines():

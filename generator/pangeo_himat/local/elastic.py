@@ -1,7 +1,7 @@
 """Local mode's worker controller: the cluster's decision code with the process backend.
 
 With `workers.adaptive` or `idle.workers_after` set, `himat local` starts no worker itself: it
-runs `python -m pangeo_himat.elastic --backend local`, which starts and retires `dask worker`
+runs `python -m pangeo_himat.controller --backend local`, which starts and retires `dask worker`
 processes on 127.0.0.1 as the scheduler's work asks (adaptive: Dask's target within [min, max];
 static: the pods while there is work or a client, none after idle.workers_after).
 """
@@ -75,7 +75,7 @@ def controller_argv(
     return [
         sys.executable,
         "-m",
-        "pangeo_himat.elastic",
+        "pangeo_himat.controller",
         "--backend",
         "local",
         "--scheduler-http",
