@@ -39,9 +39,9 @@ def bench_cli(settings: Path) -> None:
 
 def bench_fit() -> float:
     """Every catalog type as the only spot type, split into 1-4 auto-sized workers."""
-    from pangeo_himat.catalog import load_catalog
-    from pangeo_himat.fit import compute_fit
-    from pangeo_himat.loader import load_settings
+    from pangeo_himat.fit.fit import compute_fit
+    from pangeo_himat.fit.loader import load_settings
+    from pangeo_himat.settings.catalog import load_catalog
 
     defaults = load_settings(None)
     print()

@@ -5,7 +5,7 @@ one sample every 5 s of simulated time, to the same decide_workers / decide_hibe
 controller runs. Spot nodes follow the workers as the cluster-autoscaler makes them (a node
 more as soon as a worker has no room, an empty node gone after 5 minutes); a sleeping cluster
 wakes at the user's next Jupyter activity (`himat resume`). The week is replayed twice and
-the second is measured, so Monday starts from Sunday's state. Prices are pangeo_himat.cost's
+the second is measured, so Monday starts from Sunday's state. Prices are pangeo_himat.cost.cost's
 (estimate_cost over the settings and their fit), upper bounds for spot.
 """
 
@@ -19,7 +19,6 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat.cost import CLASSIC_LB_USD_PER_HOUR, PUBLIC_IPV4_USD_PER_HOUR, estimate_cost
 from pangeo_himat.controller.decide import (
     Config,
     JupyterSample,
@@ -29,9 +28,10 @@ from pangeo_himat.controller.decide import (
     decide_hibernate,
     decide_workers,
 )
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
-from pangeo_himat.week_cost import hourly_prices
+from pangeo_himat.cost.cost import CLASSIC_LB_USD_PER_HOUR, PUBLIC_IPV4_USD_PER_HOUR, estimate_cost
+from pangeo_himat.cost.week_cost import hourly_prices
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "scripts" / "data" / "research-week.csv"

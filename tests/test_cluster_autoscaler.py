@@ -7,12 +7,12 @@ import jsonschema
 import pytest
 
 from conftest import VARIANTS, deployment_pod_spec, render_chart_from_settings, write_settings
-from pangeo_himat import cluster_autoscaler, names
-from pangeo_himat.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_values
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
-from pangeo_himat.system_pods import pods_on
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.fit.system_pods import pods_on
+from pangeo_himat.render import cluster_autoscaler, names
+from pangeo_himat.render.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_values
+from pangeo_himat.render.render import render_all
+from pangeo_himat.settings.versions import load_calendar
 
 
 @pytest.fixture(params=sorted(VARIANTS), scope="module")

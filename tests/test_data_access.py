@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 
 from conftest import write_settings
-from pangeo_himat import names
-from pangeo_himat.data_access import READWRITE_OBJECT_ACTIONS
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.data_access import READWRITE_OBJECT_ACTIONS
+from pangeo_himat.render.render import render_all
 
 BUCKETS = {
     0: [],

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 DOCKER = ROOT / "docker"
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat import names
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import plans
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 HELM = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
 CLUSTER = "himat"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 SCRIPT = ROOT / "scripts" / "local_stack.py"
 DOCKER = ROOT / "docker"

@@ -6,9 +6,9 @@ import jsonschema
 import pytest
 
 from conftest import VARIANTS, write_settings
-from pangeo_himat import names
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 
 @pytest.fixture(params=sorted(VARIANTS), scope="module")

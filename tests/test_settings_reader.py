@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from conftest import ROOT, helm_template, kubernetes_versions, pod_specs, write_settings
 from pangeo_himat.cli import cli
-from pangeo_himat.errors import Problem
-from pangeo_himat.loader import load_settings
-from pangeo_himat.reader import MAX_BYTES
-from pangeo_himat.regions import load_regions
-from pangeo_himat.render_values import split_image
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render.render_values import split_image
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.reader import MAX_BYTES
+from pangeo_himat.settings.regions import load_regions
+from pangeo_himat.settings.schema import Settings
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from conftest import run_himat
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 ORIGINAL = Path(__file__).parent / "fixtures" / "tfvars" / "pangeo-himat.tfvars"
 

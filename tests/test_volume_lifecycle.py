@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, calls, helm_template, himat, of_kind, write_settings
-from pangeo_himat import render_backup
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import render_backup
 
 VOLUME = "vol-0123456789abcdef0"
 STATE = Path("clusterconfig") / "himat" / "state.yaml"

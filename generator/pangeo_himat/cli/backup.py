@@ -9,13 +9,13 @@ import click
 
 from pangeo_himat.cli.destroy import live_volume
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
-from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import answers, backup, plans, volumes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.state import load_state
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.schema import Settings
 
 # EC2 snapshot IDs: `snap-` and 8 or 17 hex digits, like volume IDs (EC2 API, resource IDs).
 SNAPSHOT_ID = re.compile(r"^snap-([0-9a-f]{8}|[0-9a-f]{17})$")

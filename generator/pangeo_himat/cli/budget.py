@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from pangeo_himat import budget
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import budget
+from pangeo_himat.settings.schema import Settings
 
 ACCOUNT = budget_plans.ACCOUNT_PLACEHOLDER
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.lifecycle import answers, plans, volumes
@@ -20,7 +19,8 @@ from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.settings.schema import Settings
 
 VOLUME_PLACEHOLDER = "<jupyter-volume-id>"
 

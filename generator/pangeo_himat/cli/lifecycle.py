@@ -7,20 +7,20 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.cli.budget import apply_cluster_budget, print_cluster_budget_plan
 from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.cost.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.lifecycle import plans, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
-from pangeo_himat.render import Rendered
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import Rendered
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.schema import Settings
 
 AWS_TOOLS = ["eksctl", "kubectl", "aws"]
 

@@ -14,17 +14,17 @@ from typing import Any
 import click
 import yaml
 
-from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
-from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import live, plans, upgrade
 from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
-from pangeo_himat.render import Rendered
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.render import names
+from pangeo_himat.render.render import Rendered
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.versions import load_calendar
 
 
 def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:

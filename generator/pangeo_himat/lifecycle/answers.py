@@ -7,8 +7,8 @@ import base64
 import json
 from typing import Any
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle.state import KeptVolume
+from pangeo_himat.render import names
 
 # The EBS CSI driver's zone keys on the volumes it creates: its own, and the well-known one
 # (kubernetes-sigs/aws-ebs-csi-driver pkg/driver/driver.go ZoneTopologyKey and

@@ -6,10 +6,14 @@ JSON where himat reads the answer.
 
 from __future__ import annotations
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle.plans import Step, Target
-from pangeo_himat.render_backup import backup_enabled, policy_description, policy_details_json
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render_backup import (
+    backup_enabled,
+    policy_description,
+    policy_details_json,
+)
+from pangeo_himat.settings.schema import Settings
 
 # `aws dlm create-default-role` creates this role once (and leaves it as it is afterwards), with
 # the AWS managed policy AWSDataLifecycleManagerServiceRole (aws-cli

@@ -11,11 +11,11 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat import cluster_autoscaler, names, termination_handler
-from pangeo_himat.fit import FitReport
-from pangeo_himat.render import render_all
-from pangeo_himat.render_controller import adaptive_bounds
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render import cluster_autoscaler, names, termination_handler
+from pangeo_himat.render.render import render_all
+from pangeo_himat.render.render_controller import adaptive_bounds
+from pangeo_himat.settings.schema import Settings
 
 HELM_TIMEOUT = "15m"
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.errors import InputError
 from pangeo_himat.lifecycle import backup, backup_answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, TakenSnapshot, load_state, save_state
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_backup import policy_digest
-from pangeo_himat.settings import Settings
+from pangeo_himat.render.render_backup import policy_digest
+from pangeo_himat.settings.errors import InputError
+from pangeo_himat.settings.quantities import memory_mib
+from pangeo_himat.settings.schema import Settings
 
 VOLUME_KEY = ("jupyter", "volume_id")
 # EC2 volume states a volume can be attached in (EC2 API, Volume.State: creating | available |

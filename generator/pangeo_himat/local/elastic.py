@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pangeo_himat.local.ports import LOOPBACK, LocalPorts
 from pangeo_himat.local.shape import LocalShape
-from pangeo_himat.quantities import duration_s
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.quantities import duration_s
+from pangeo_himat.settings.schema import Settings
 
 CONTROLLER = "controller"
 # As on the cluster (render_controller): a 60 s cooldown, a sample every 5 s.

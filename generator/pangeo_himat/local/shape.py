@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat.errors import Problem
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_cluster import SPILL_PER_MEMORY
-from pangeo_himat.render_values import dask_memory_limit_mib
-from pangeo_himat.settings import Settings
+from pangeo_himat.render.render_cluster import SPILL_PER_MEMORY
+from pangeo_himat.render.render_values import dask_memory_limit_mib
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.quantities import memory_mib
+from pangeo_himat.settings.schema import Settings
 
 # Memory left to the OS, JupyterLab, its kernels and the scheduler before workers are counted.
 LOCAL_RESERVE_MIB = 2048

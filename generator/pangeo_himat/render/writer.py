@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from pangeo_himat.errors import OutputError
+from pangeo_himat.settings.errors import OutputError
 
 
 class _BlockDumper(yaml.SafeDumper):

@@ -10,12 +10,12 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from pangeo_himat.catalog import known_instance_type, load_catalog
-from pangeo_himat.fit import FitReport
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
-from pangeo_himat.settings import Settings
-from pangeo_himat.versions import control_plane_usd_per_hour, load_calendar, today
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
+from pangeo_himat.settings.catalog import known_instance_type, load_catalog
+from pangeo_himat.settings.quantities import memory_mib
+from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.versions import control_plane_usd_per_hour, load_calendar, today
 
 HOURS_PER_MONTH = 730
 PRICE_DATE = "2025-11"

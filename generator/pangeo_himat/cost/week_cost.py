@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pangeo_himat.cost import CostReport
-from pangeo_himat.fit import FitReport
-from pangeo_himat.quantities import duration_s
-from pangeo_himat.settings import Settings
+from pangeo_himat.cost.cost import CostReport
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.settings.quantities import duration_s
+from pangeo_himat.settings.schema import Settings
 
 HOURS_PER_WEEK = 168
 # The defaults the README's "What it costs" states: a working week of 5 days of 9 hours,

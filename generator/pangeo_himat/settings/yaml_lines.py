@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from pangeo_himat.errors import Problem
+from pangeo_himat.settings.errors import Problem
 
 KeyPath = tuple[str | int, ...]
 

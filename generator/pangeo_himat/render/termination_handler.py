@@ -1,14 +1,15 @@
 """The AWS Node Termination Handler that protects the spot nodes: its chart pin and its values.
 
-Its requests are written here once: the rendered values set them, and the fit counts them on
-every spot node (system_pods reads REQUESTS_CPU_MILLICORES and REQUESTS_MEMORY_MIB).
+Its requests are written once, in fit/system_pods.py (the fit counts them on every spot node,
+and the fit sits below the renderers); the rendered values set them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import names
+from pangeo_himat.fit import system_pods
+from pangeo_himat.render import names
 
 # IMDS mode, chart from AWS's public ECR. Version pinned to the chart's current release:
 # aws/aws-node-termination-handler config/helm/aws-node-termination-handler/Chart.yaml
@@ -16,8 +17,8 @@ from pangeo_himat import names
 CHART = "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler"
 CHART_VERSION = "0.27.6"
 
-REQUESTS_CPU_MILLICORES = 50
-REQUESTS_MEMORY_MIB = 64
+REQUESTS_CPU_MILLICORES = system_pods.TERMINATION_HANDLER_REQUESTS_CPU_MILLICORES
+REQUESTS_MEMORY_MIB = system_pods.TERMINATION_HANDLER_REQUESTS_MEMORY_MIB
 LIMITS_CPU_MILLICORES = 100
 LIMITS_MEMORY_MIB = 128
 

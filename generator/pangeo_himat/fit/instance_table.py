@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pangeo_himat.catalog import Catalog, InstanceType
-from pangeo_himat.fit import max_pods
+from pangeo_himat.fit.fit import max_pods
+from pangeo_himat.settings.catalog import Catalog, InstanceType
 
 COLUMNS = ("type", "vCPU", "memory", "max pods", "arch", "USD/h on-demand")
 

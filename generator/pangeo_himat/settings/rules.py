@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pangeo_himat.catalog import InstanceType, instance_type
-from pangeo_himat.errors import Problem
-from pangeo_himat.quantities import cpu_millicores, duration_s, memory_mib
-from pangeo_himat.regions import load_regions, partition_regions
-from pangeo_himat.settings import Settings
-from pangeo_himat.versions import load_calendar, today
-from pangeo_himat.yaml_lines import KeyPath
+from pangeo_himat.settings.catalog import InstanceType, instance_type
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.quantities import cpu_millicores, duration_s, memory_mib
+from pangeo_himat.settings.regions import load_regions, partition_regions
+from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.versions import load_calendar, today
+from pangeo_himat.settings.yaml_lines import KeyPath
 
 # The controller samples the scheduler every few seconds and needs three samples that agree
 # before it takes workers away; a timer under a minute would act on a pause between two cells.

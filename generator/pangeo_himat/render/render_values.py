@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.data_access import first_readwrite_bucket
-from pangeo_himat.fit import FitReport
-from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
-from pangeo_himat.render_cluster import spill_size_gib
-from pangeo_himat.render_controller import adaptive_bounds, render_controller
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render import names
+from pangeo_himat.render.data_access import first_readwrite_bucket
+from pangeo_himat.render.render_cluster import spill_size_gib
+from pangeo_himat.render.render_controller import adaptive_bounds, render_controller
+from pangeo_himat.settings.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
+from pangeo_himat.settings.schema import Settings
 
 # Memory a worker pod keeps outside Dask's --memory-limit x processes: the nanny watches only
 # the worker processes, and restarts one at 95 % of its limit (distributed.yaml,

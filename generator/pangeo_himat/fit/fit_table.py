@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pangeo_himat.fit import FitReport, NodeFit
-from pangeo_himat.quantities import format_mib, format_millicores
+from pangeo_himat.fit.fit import FitReport, NodeFit
+from pangeo_himat.settings.quantities import format_mib, format_millicores
 
 COLUMNS = (
     ("role", 6),

@@ -6,13 +6,13 @@ import json
 import math
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_association
-from pangeo_himat.data_access import pod_identity_associations
-from pangeo_himat.fit import FitReport
-from pangeo_himat.idle_sleep_iam import idle_sleep_pod_identity_associations
-from pangeo_himat.settings import Settings
-from pangeo_himat.versions import effective_support, today
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render import names
+from pangeo_himat.render.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_association
+from pangeo_himat.render.data_access import pod_identity_associations
+from pangeo_himat.render.idle_sleep_iam import idle_sleep_pod_identity_associations
+from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.versions import effective_support, today
 
 AMI_FAMILY = "AmazonLinux2023"
 STABLE_VOLUME_GIB = 50

@@ -15,8 +15,8 @@ import hashlib
 import json
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.settings.schema import Settings
 
 # DLM's RetainRule Count: "The number of snapshots to retain for each volume, up to a maximum of
 # 1000" (DLM API reference, RetainRule; botocore data/dlm/2018-01-12/service-2.json shape

@@ -4,14 +4,22 @@ Placement: `every_node` DaemonSets run on the stable and the spot nodes; `stable
 land on the stable node (the spot nodes are tainted for Dask workers); `spot` pods run on spot
 nodes only. A component that requests nothing is listed with 0 so the table stays complete.
 The list is every pod EKS runs: the ClusterConfig disables eksctl's default add-ons (so no
-metrics-server) and names each add-on it wants (render_cluster.addons).
+metrics-server) and names each add-on it wants (render.render_cluster.addons).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pangeo_himat import cluster_autoscaler, controller_pod, termination_handler
+from pangeo_himat.fit import controller_pod
+
+# The requests of the pods himat installs itself, set by the values `himat render` writes
+# (render/termination_handler.py and render/cluster_autoscaler.py read them from here).
+TERMINATION_HANDLER_REQUESTS_CPU_MILLICORES = 50
+TERMINATION_HANDLER_REQUESTS_MEMORY_MIB = 64
+# The cluster-autoscaler chart's own example (values.yaml `resources`, commented out there).
+AUTOSCALER_REQUESTS_CPU_MILLICORES = 100
+AUTOSCALER_REQUESTS_MEMORY_MIB = 300
 
 
 @dataclass(frozen=True)
@@ -94,25 +102,25 @@ SYSTEM_PODS: tuple[SystemPod, ...] = (
         1,
         controller_pod.REQUESTS_CPU_MILLICORES,
         controller_pod.REQUESTS_MEMORY_MIB,
-        "pangeo_himat.controller_pod (the values himat render writes)",
+        "pangeo_himat.fit.controller_pod (the values himat render writes)",
     ),
     # We install the termination handler ourselves and set its requests (himat install).
     SystemPod(
         "aws-node-termination-handler",
         "spot",
         1,
-        termination_handler.REQUESTS_CPU_MILLICORES,
-        termination_handler.REQUESTS_MEMORY_MIB,
-        "pangeo_himat.termination_handler (the values himat render writes)",
+        TERMINATION_HANDLER_REQUESTS_CPU_MILLICORES,
+        TERMINATION_HANDLER_REQUESTS_MEMORY_MIB,
+        "pangeo_himat.render.termination_handler (the values himat render writes)",
     ),
     # We install the cluster-autoscaler too, on the stable node (himat install).
     SystemPod(
         "cluster-autoscaler",
         "stable",
         1,
-        cluster_autoscaler.REQUESTS_CPU_MILLICORES,
-        cluster_autoscaler.REQUESTS_MEMORY_MIB,
-        "pangeo_himat.cluster_autoscaler (the values himat render writes)",
+        AUTOSCALER_REQUESTS_CPU_MILLICORES,
+        AUTOSCALER_REQUESTS_MEMORY_MIB,
+        "pangeo_himat.render.cluster_autoscaler (the values himat render writes)",
     ),
 )
 

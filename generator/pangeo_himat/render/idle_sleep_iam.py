@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.data_access import partition
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.render.data_access import partition
+from pangeo_himat.settings.schema import Settings
 
 # The tags eksctl puts on the Auto Scaling group of an unmanaged nodegroup
 # (eksctl pkg/apis/eksctl.io/v1alpha5/types.go: ClusterNameTag, NodeGroupNameTag); the same

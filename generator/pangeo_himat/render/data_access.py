@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.settings.schema import Settings
 
 # Object actions per access level. ListBucket is granted on the bucket itself, nothing else is.
 # Action names: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from pangeo_himat.quantities import memory_mib
+from pangeo_himat.settings.quantities import memory_mib
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.settings.errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_TEXT = "1 MiB"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.schema import Settings
 
 # The cost-allocation tag every resource of a cluster carries (render_cluster.cost_tags).
 COST_TAG_KEY = "himat/cluster"

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import parse_settings
-from pangeo_himat.settings import PACKAGE_DIR, apply_defaults, settings_schema
-from pangeo_himat.versions import load_calendar, today
-from pangeo_himat.writer import to_yaml
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import parse_settings
+from pangeo_himat.render.writer import to_yaml
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.schema import PACKAGE_DIR, apply_defaults, settings_schema
+from pangeo_himat.settings.versions import load_calendar, today
 
 SCHEMA_FILE = "values.schema.json"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import controller_pod
-from pangeo_himat.fit import FitReport
-from pangeo_himat.quantities import duration_s, format_cpu, format_mib
-from pangeo_himat.render_cluster import spot_nodegroup, stable_nodegroup
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit import controller_pod
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render.render_cluster import spot_nodegroup, stable_nodegroup
+from pangeo_himat.settings.quantities import duration_s, format_cpu, format_mib
+from pangeo_himat.settings.schema import Settings
 
 COOLDOWN_S = 60
 INTERVAL_S = 5

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.cluster_autoscaler import autoscaler_values
-from pangeo_himat.fit import FitReport, checked_fit
-from pangeo_himat.render_cluster import render_cluster_config
-from pangeo_himat.render_values import render_values
-from pangeo_himat.settings import Settings
-from pangeo_himat.termination_handler import termination_handler_values
-from pangeo_himat.writer import WriteResult, to_yaml, write_all
+from pangeo_himat.fit.fit import FitReport, checked_fit
+from pangeo_himat.render import names
+from pangeo_himat.render.cluster_autoscaler import autoscaler_values
+from pangeo_himat.render.render_cluster import render_cluster_config
+from pangeo_himat.render.render_values import render_values
+from pangeo_himat.render.termination_handler import termination_handler_values
+from pangeo_himat.render.writer import WriteResult, to_yaml, write_all
+from pangeo_himat.settings.schema import Settings
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,17 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pangeo_himat.catalog import InstanceType, known_instance_type
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.quantities import cpu_millicores, format_mib, format_millicores, memory_mib
-from pangeo_himat.settings import Settings
-from pangeo_himat.system_pods import requests_on
-from pangeo_himat.yaml_lines import KeyPath
+from pangeo_himat.fit.system_pods import requests_on
+from pangeo_himat.settings.catalog import InstanceType, known_instance_type
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.quantities import (
+    cpu_millicores,
+    format_mib,
+    format_millicores,
+    memory_mib,
+)
+from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.yaml_lines import KeyPath
 
 # The settings the fit reads: it runs only when none of them was refused.
 FIT_INPUTS: tuple[KeyPath, ...] = (

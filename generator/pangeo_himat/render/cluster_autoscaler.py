@@ -1,8 +1,8 @@
 """The cluster-autoscaler that makes the spot nodes follow the worker pods.
 
 Its chart pin, its image per Kubernetes minor, its values and its IAM role are written here
-once: the rendered values set the requests, the fit counts them on the stable node
-(system_pods reads REQUESTS_CPU_MILLICORES and REQUESTS_MEMORY_MIB), and the ClusterConfig
+once (its requests in fit/system_pods.py, which counts them on the stable node and sits below
+the renderers): the rendered values set the requests, and the ClusterConfig
 carries the Pod Identity association for its ServiceAccount.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat import names
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit import system_pods
+from pangeo_himat.render import names
+from pangeo_himat.settings.schema import Settings
 
 # kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml
 # (version 9.59.0, appVersion 1.35.0, at commit 55c37cd5, 2026-08-22). One chart serves every
@@ -37,9 +38,8 @@ IMAGE_TAG_BY_MINOR = {
     "1.35": "v1.35.2",
 }
 
-# The chart's own example (values.yaml `resources`, commented out there).
-REQUESTS_CPU_MILLICORES = 100
-REQUESTS_MEMORY_MIB = 300
+REQUESTS_CPU_MILLICORES = system_pods.AUTOSCALER_REQUESTS_CPU_MILLICORES
+REQUESTS_MEMORY_MIB = system_pods.AUTOSCALER_REQUESTS_MEMORY_MIB
 LIMITS_MEMORY_MIB = 600
 
 # An empty spot node goes 5 minutes after it became unneeded, and 5 minutes after a scale-up at

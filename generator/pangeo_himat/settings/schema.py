@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat.errors import Problem
-from pangeo_himat.yaml_lines import KeyPath, dotted
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.yaml_lines import KeyPath, dotted
 
 # jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
 # Jupyter) compiles a grammar at import, ~1.2 s of every `himat` call on a 2-core machine. The
@@ -25,7 +25,8 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import jsonschema  # noqa: E402
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+# The package directory (pangeo_himat/), where a wheel keeps values.schema.json.
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 EMBEDDED_DEFAULTS = "<embedded defaults>"
 
 

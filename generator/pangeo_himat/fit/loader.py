@@ -10,18 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.fit import FIT_INPUTS, compute_fit
-from pangeo_himat.reader import read_settings_text
-from pangeo_himat.rules import CHECKS, settings_warnings
-from pangeo_himat.settings import (
+from pangeo_himat.fit.fit import FIT_INPUTS, compute_fit
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.reader import read_settings_text
+from pangeo_himat.settings.rules import CHECKS, settings_warnings
+from pangeo_himat.settings.schema import (
     Settings,
     apply_defaults,
     schema_errors,
     settings_schema,
     validate_document,
 )
-from pangeo_himat.yaml_lines import KeyPath, YamlProblem, load_yaml_with_lines
+from pangeo_himat.settings.yaml_lines import KeyPath, YamlProblem, load_yaml_with_lines
 
 # How often a refused value is set aside before the rest is given up on (each round removes
 # at least one value, and a settings file nests a few levels deep).
