@@ -13,9 +13,9 @@ from pangeo_himat.cli.backup import backup_command, restore
 from pangeo_himat.cli.destroy import destroy
 from pangeo_himat.cli.generate import cost, fit, import_tfvars_command, render, validate
 from pangeo_himat.cli.lifecycle import cluster, hibernate, install, resume, scale
-from pangeo_himat.cli.local import local_command
 from pangeo_himat.cli.observe import connect, status
 from pangeo_himat.cli.running import upgrade_command
+from pangeo_himat.local.command import local_command
 
 VERBS = (
     validate,

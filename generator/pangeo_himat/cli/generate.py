@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.cli.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.cli.tfvars import import_tfvars, schema_comment
 from pangeo_himat.cost import week_cost
 from pangeo_himat.cost.cost import HOURS_PER_MONTH, estimate_cost, format_cost
@@ -16,6 +15,7 @@ from pangeo_himat.fit.fit import checked_fit, compute_fit
 from pangeo_himat.fit.fit_table import format_fit
 from pangeo_himat.fit.instance_table import format_instance_types
 from pangeo_himat.fit.loader import parse_settings
+from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render.budget import cost_note
 from pangeo_himat.render.data_access import bucket_policy, data_role_name
 from pangeo_himat.render.render import render_all, write_rendered

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from pangeo_himat.cli.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
@@ -25,6 +24,7 @@ from pangeo_himat.lifecycle.runner import (
     run_steps,
 )
 from pangeo_himat.lifecycle.tools import preflight
+from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render import names
 from pangeo_himat.render.render import Rendered, render_all, write_rendered
 from pangeo_himat.settings.schema import Settings
