@@ -99,7 +99,7 @@ def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
     settings = load_settings(settings_path)
     fit = compute_fit(settings)
     hourly = hourly_prices(settings, estimate_cost(settings, fit))
-    region = settings["cluster"]["region"]
+    region = settings.cluster.region
     lb = CLASSIC_LB_USD_PER_HOUR.get(region, CLASSIC_LB_USD_PER_HOUR["us-east-1"])
     prices = Prices(
         always=hourly.always,
@@ -108,7 +108,7 @@ def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
         load_balancer=lb + LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR,
     )
     per_node = fit.workers_per_node
-    return prices, per_node, fit.worker_count, per_node * settings["spot"]["max_nodes"]
+    return prices, per_node, fit.worker_count, per_node * settings.spot.max_nodes
 
 
 class SlidingMax:

@@ -306,7 +306,7 @@ def record_autoscaler_policy(project: Path, settings_path: Path) -> None:
         settings = load_settings(settings_path)
     except InputError:
         return
-    state_path = project / "clusterconfig" / settings["cluster"]["name"] / "state.yaml"
+    state_path = project / "clusterconfig" / settings.cluster.name / "state.yaml"
     if state_path.exists():
         return
     association = autoscaler_association(settings, {})

@@ -20,7 +20,7 @@ from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.plans import Step
 from pangeo_himat.render import budget
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 ACCOUNT = "123456789012"
 NOTIFY = ["snow-group@example.org", "pi@example.org"]

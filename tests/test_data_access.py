@@ -70,7 +70,7 @@ def test_policy_grants_exactly_the_listed_buckets_and_actions(tmp_path):
 def test_role_binds_the_user_service_account_of_the_release(tmp_path):
     settings, rendered = render_with(tmp_path, BUCKETS[1])
     (association,) = data_associations(rendered)
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     assert association["namespace"] == names.namespace(name)
     assert association["serviceAccountName"] == names.user_service_account(name)
     assert association["createServiceAccount"] is False

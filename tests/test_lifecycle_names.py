@@ -25,7 +25,7 @@ def objects(tmp_path_factory) -> dict[tuple[str, str], dict]:
     if not HELM.exists():
         pytest.skip(f"helm is not installed at {HELM}; `make tools` installs it")
     settings = load_settings(ROOT / "settings.yaml")
-    assert settings["cluster"]["name"] == CLUSTER
+    assert settings.cluster.name == CLUSTER
     values = tmp_path_factory.mktemp("values") / names.VALUES_FILE
     values.write_text(yaml.safe_dump(render_all(settings).values))
     target = plans.Target.of(settings)

@@ -15,7 +15,7 @@ import click
 
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.settings.errors import InputError, Problem
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 DEFAULT_SETTINGS = "settings.yaml"
 

@@ -15,7 +15,7 @@ from pangeo_himat.cli.generate import cost, fit, import_tfvars_command, render, 
 from pangeo_himat.cli.lifecycle import cluster, hibernate, install, resume, scale
 from pangeo_himat.cli.observe import connect, status
 from pangeo_himat.cli.running import upgrade_command
-from pangeo_himat.local.command import local_command
+from pangeo_himat.local import local_command
 
 VERBS = (
     validate,

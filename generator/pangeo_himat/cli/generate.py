@@ -58,18 +58,18 @@ def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
     limits = rendered.values["worker"]["resources"]["limits"]
     click.echo(
         f"{fit.worker_count} workers ({limits['cpu']} CPU, {limits['memory']} each) on "
-        f"{fit.spot_nodes} spot nodes; hibernate: {str(settings['hibernate']).lower()}"
+        f"{fit.spot_nodes} spot nodes; hibernate: {str(settings.hibernate).lower()}"
     )
-    buckets = settings["data"]["buckets"]
+    buckets = settings.data.buckets
     if not buckets:
         click.echo("S3 access: none (data.buckets is empty, so no IAM role is created)")
         return
     click.echo(
         f"S3 access: role {data_role_name(settings)} for Jupyter and workers: "
-        + ", ".join(f"{b['name']} ({b['access']})" for b in buckets)
+        + ", ".join(f"{b.name} ({b.access})" for b in buckets)
     )
     if explain:
-        policy = bucket_policy(buckets, settings["cluster"]["region"])
+        policy = bucket_policy(buckets, settings.cluster.region)
         click.echo(json.dumps(policy, indent=2))
 
 
@@ -87,7 +87,7 @@ def fit(settings_path: Path | None, as_json: bool, list_types: bool) -> None:
     """Show what fits on the stable and spot nodes (exit 2 if something does not)."""
     settings = read_settings(settings_path)
     if list_types:
-        click.echo(format_instance_types(load_catalog(), settings["cluster"]["region"], as_json))
+        click.echo(format_instance_types(load_catalog(), settings.cluster.region, as_json))
         return
     report = compute_fit(settings)
     if as_json:

@@ -77,7 +77,7 @@ def connect(settings_path: Path | None, dry_run: bool) -> None:
     rendered(settings)
     preflighted(["kubectl"], dry_run, credentials=False)
     target = Target.of(settings)
-    exposed = settings["jupyter"]["expose"] == "loadbalancer"
+    exposed = settings.jupyter.expose == "loadbalancer"
     if dry_run:
         print_plan(plans.connect_checks(target))
         if exposed:

@@ -120,7 +120,7 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     result = rendered(settings)
     preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
-    wanted = settings["cluster"]["kubernetes_version"]
+    wanted = settings.cluster.kubernetes_version
     answer = _asked(plans.cluster_query(target), dry_run)
     version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:

@@ -27,7 +27,7 @@ from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render import names
 from pangeo_himat.render.render import Rendered, render_all, write_rendered
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 
 def lifecycle_verb(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,7 +95,7 @@ def urls(settings: Settings) -> list[str]:
     target = Target.of(settings)
     scheduler = names.scheduler_service(target.cluster)
     token = f"token: {plans.token_hint(target)}"
-    if settings["jupyter"]["expose"] == "loadbalancer":
+    if settings.jupyter.expose == "loadbalancer":
         answer = observe(plans.load_balancer_query(target))
         host = parsed(answer, answers.host_name, "a host name") or "<load balancer pending>"
         base = f"https://{host}"

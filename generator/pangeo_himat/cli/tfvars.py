@@ -115,7 +115,7 @@ def schema_comment(output: Path | None) -> str:
             if path.is_file()
         ),
         PACKAGE_DIR / SCHEMA_FILE,
-    )  # where settings.py reads it: inside a wheel, else the checkout's root
+    )  # where settings/schema.py reads it: inside a wheel, else the checkout's root
     if output is None:
         return SCHEMA_FILE
     folder = output.resolve().parent
@@ -131,7 +131,7 @@ def import_tfvars(path: Path, schema: str = SCHEMA_FILE) -> tuple[str, list[str]
     except OSError as error:
         raise InputError([Problem(str(path), None, "", f"cannot be read: {error}")]) from None
     values, lines, problems = parse_tfvars(text, str(path))
-    settings: dict[str, Any] = {}
+    document: dict[str, Any] = {}
     notes: list[str] = []
     for name, value in values.items():
         if name in DROPPED:
@@ -153,20 +153,20 @@ def import_tfvars(path: Path, schema: str = SCHEMA_FILE) -> tuple[str, list[str]
         except (TypeError, ValueError):
             problems.append(Problem(str(path), lines[name], name, f"cannot use {value!r}"))
             continue
-        node = settings
+        node = document
         for key in target[:-1]:
             node = node.setdefault(key, {})
         node[target[-1]] = converted
     if problems:
         raise InputError(problems)
-    _modernise(settings, notes)
-    return to_yaml(settings, _header(path, schema)), notes
+    _modernise(document, notes)
+    return to_yaml(document, _header(path, schema)), notes
 
 
-def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
+def _modernise(document: dict[str, Any], notes: list[str]) -> None:
     """Fill what the original hard-coded, and replace what EKS no longer runs."""
     defaults = apply_defaults({"cluster": {}}, settings_schema())
-    cluster = settings.setdefault("cluster", {})
+    cluster = document.setdefault("cluster", {})
     cluster.setdefault("name", defaults["cluster"]["name"])
     region = cluster.setdefault("region", defaults["cluster"]["region"])
     version = cluster.get("kubernetes_version")
@@ -178,14 +178,14 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
         )
     cluster["zones"] = [f"{region}a", f"{region}b"]
     notes.append(f"zones: the original hard-coded its zone; using {region}a and {region}b")
-    image = settings.get("image")
+    image = document.get("image")
     if image is not None and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
-        settings["image"] = defaults["image"]
+        document["image"] = defaults["image"]
         notes.append(f"worker_image {image!r} is not pinned; using {defaults['image']!r}")
     # After the image is pinned: the fit below needs settings that validate.
-    workers = settings.get("workers", {})
+    workers = document.get("workers", {})
     if "count" in workers:
-        fitting = _workers_that_fit(settings)
+        fitting = _workers_that_fit(document)
         if fitting is not None and workers["count"] > fitting:
             notes.append(
                 f"dask_worker_count {workers['count']}: the original asked for more workers "
@@ -195,9 +195,9 @@ def _modernise(settings: dict[str, Any], notes: list[str]) -> None:
             workers["count"] = "auto"
 
 
-def _workers_that_fit(settings: dict[str, Any]) -> int | None:
+def _workers_that_fit(document: dict[str, Any]) -> int | None:
     """How many workers fit with `count: auto` (None when the settings do not validate yet)."""
-    auto = {**settings, "workers": {**settings["workers"], "count": "auto"}}
+    auto = {**document, "workers": {**document["workers"], "count": "auto"}}
     try:
         return compute_fit(parse_settings(to_yaml(auto), "<imported settings>")).worker_count
     except InputError:

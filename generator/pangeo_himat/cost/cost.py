@@ -13,8 +13,8 @@ from typing import Any
 from pangeo_himat.fit.fit import FitReport
 from pangeo_himat.render.render_cluster import STABLE_VOLUME_GIB, spot_volume_gib
 from pangeo_himat.settings.catalog import known_instance_type, load_catalog
+from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.quantities import memory_mib
-from pangeo_himat.settings.schema import Settings
 from pangeo_himat.settings.versions import control_plane_usd_per_hour, load_calendar, today
 
 HOURS_PER_MONTH = 730
@@ -81,9 +81,9 @@ def _regional(table: dict[str, float], region: str, notes: list[str], what: str)
 
 def version_notes(settings: Settings, day: datetime.date) -> list[str]:
     """When the version's standard support ends within a month or has ended, and what then."""
-    cluster = settings["cluster"]
+    cluster = settings.cluster
     calendar = load_calendar()
-    info = calendar.versions.get(cluster["kubernetes_version"])
+    info = calendar.versions.get(cluster.kubernetes_version)
     if info is None:
         return []
     end = info.end_of_standard_support
@@ -98,7 +98,7 @@ def version_notes(settings: Settings, day: datetime.date) -> list[str]:
         then = (
             f"the control plane then costs USD {calendar.extended_usd_per_hour:.2f}/h "
             f"(about +{extra:.0f} USD/month)"
-            if cluster["support"] == "extended"
+            if cluster.support == "extended"
             else "EKS then upgrades the cluster (cluster.support: standard)"
         )
         return [f"standard support of Kubernetes {info.version} ends on {end}; {then}"]
@@ -112,13 +112,13 @@ def snapshot_gib(volume_gib: float, keep: int) -> float:
 
 def _snapshot_lines(settings: Settings, volume_gib: float, notes: list[str]) -> list[CostLine]:
     """Daily backups bill in every state, and after destroy, until the snapshots are deleted."""
-    backup = settings["jupyter"]["backup"]
-    if backup["schedule"] != "daily":
+    backup = settings.jupyter.backup
+    if backup.schedule != "daily":
         return []
-    stored = snapshot_gib(volume_gib, backup["keep"])
+    stored = snapshot_gib(volume_gib, backup.keep)
     hourly = stored * SNAPSHOT_USD_PER_GB_MONTH / HOURS_PER_MONTH
     notes.append(
-        f"snapshots: {backup['keep']} daily kept; estimated as the full volume plus "
+        f"snapshots: {backup.keep} daily kept; estimated as the full volume plus "
         f"{SNAPSHOT_DAILY_CHANGE:.0%} of it changed per day (they go on after destroy)"
     )
     return [CostLine(f"EBS snapshots (about {stored:g} GB stored)", *[hourly] * 3)]
@@ -132,30 +132,30 @@ def estimate_cost(
     `day` (default: today) decides whether the Kubernetes version is in extended support.
     """
     day = day or today()
-    region = settings["cluster"]["region"]
+    region = settings.cluster.region
     notes: list[str] = []
     gp3_hour = _regional(GP3_USD_PER_GIB_MONTH, region, notes, "gp3") / HOURS_PER_MONTH
-    stable_name = settings["stable"]["instance_type"]
+    stable_name = settings.stable.instance_type
     stable_price = known_instance_type(settings, stable_name).on_demand_usd_per_hour.get(region)
     if stable_price is None:
         notes.append(f"no on-demand price for {stable_name} in {region}; counted as 0")
         stable_price = 0.0
-    spot = settings["spot"]
+    spot = settings.spot
     od_prices = [
         known_instance_type(settings, name).on_demand_usd_per_hour.get(region)
-        for name in spot["instance_types"]
+        for name in spot.instance_types
     ]
     known = [price for price in od_prices if price is not None]
-    spot_cap = spot["max_price"] if spot["max_price"] is not None else max(known, default=0.0)
-    if spot["max_price"] is None and not known:
+    spot_cap = spot.max_price if spot.max_price is not None else max(known, default=0.0)
+    if spot.max_price is None and not known:
         notes.append(f"no on-demand price for the spot types in {region}; counted as 0")
-    nodes = 0 if settings["hibernate"] else spot["nodes"]
-    control_plane = control_plane_usd_per_hour(settings["cluster"]["kubernetes_version"], day)
+    nodes = 0 if settings.hibernate else spot.nodes
+    control_plane = control_plane_usd_per_hour(settings.cluster.kubernetes_version, day)
     notes.extend(version_notes(settings, day))
-    jupyter_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
+    jupyter_gib = memory_mib(settings.jupyter.storage) / 1024
     lines = [
         CostLine(
-            f"EKS control plane ({settings['cluster']['kubernetes_version']}, "
+            f"EKS control plane ({settings.cluster.kubernetes_version}, "
             f"{'extended' if control_plane > load_calendar().standard_usd_per_hour else 'standard'}"
             " support)",
             *[control_plane] * 3,
@@ -182,21 +182,21 @@ def estimate_cost(
             0.0,
         ),
     ]
-    if settings["jupyter"]["expose"] == "loadbalancer":
+    if settings.jupyter.expose == "loadbalancer":
         lb = _regional(CLASSIC_LB_USD_PER_HOUR, region, notes, "load balancer")
         lb += LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR
         lines.append(CostLine("load balancer (Classic, with its IPv4 addresses)", lb, lb, lb))
     lines.extend(_snapshot_lines(settings, jupyter_gib, notes))
-    if settings["hibernate"]:
+    if settings.hibernate:
         notes.append("hibernate: true renders both nodegroups at 0 nodes")
-    buckets = settings["data"]["buckets"]
+    buckets = settings.data.buckets
     notes.append(
         "S3: no AWS role (data.buckets is empty)"
         if not buckets
         else "S3: Jupyter and workers may list and read "
-        + ", ".join(b["name"] for b in buckets)
+        + ", ".join(b.name for b in buckets)
         + "; write and delete objects in "
-        + (", ".join(b["name"] for b in buckets if b["access"] == "readwrite") or "none")
+        + (", ".join(b.name for b in buckets if b.access == "readwrite") or "none")
         + " (requests to S3 bill per request; himat render --explain prints the policy)"
     )
     notes.append(

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from pangeo_himat.cost.cost import CostReport
 from pangeo_himat.fit.fit import FitReport
-from pangeo_himat.settings.quantities import duration_s
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 HOURS_PER_WEEK = 168
 # The defaults the README's "What it costs" states: a working week of 5 days of 9 hours,
@@ -40,7 +39,7 @@ def hourly_prices(settings: Settings, report: CostReport) -> Prices:
     running, asleep, asleep_all = (
         report.total(state) for state in ("running", "hibernated", "hibernated_all")
     )
-    nodes = max(1, settings["spot"]["nodes"])
+    nodes = max(1, settings.spot.nodes)
     return Prices(
         always=asleep_all, stable=asleep - asleep_all, spot_node=(running - asleep) / nodes
     )
@@ -64,14 +63,14 @@ def typical_week(
     settings: Settings, fit: FitReport, prices: Prices, week: Week
 ) -> dict[str, float]:
     """USD per week of the three layouts, for the settings' nodes and idle timers."""
-    nodes = int(settings["spot"]["nodes"])
+    nodes = int(settings.spot.nodes)
     running = prices.always + prices.stable + nodes * prices.spot_node
     stable_only = prices.always + prices.stable
-    workers_after = settings["idle"]["workers_after"]
-    workers_after_h = None if workers_after is None else duration_s(workers_after) / 3600
-    hibernate_after = settings["idle"]["hibernate_after"]
+    workers_after_s = settings.idle.workers_after_s
+    workers_after_h = None if workers_after_s is None else workers_after_s / 3600
+    hibernate_after_s = settings.idle.hibernate_after_s
     sleep_after_h = (
-        EXAMPLE_HIBERNATE_AFTER_H if hibernate_after is None else duration_s(hibernate_after) / 3600
+        EXAMPLE_HIBERNATE_AFTER_H if hibernate_after_s is None else hibernate_after_s / 3600
     )
     active_h = week.active_days * week.active_hours_per_day
 
@@ -87,8 +86,8 @@ def typical_week(
 
     static_h = HOURS_PER_WEEK if workers_after_h is None else workers_after_h
     sleepy = active_h * running + sum(idle_usd(g, stable_only, static_h) for g in week.gaps_h())
-    adaptive = settings["workers"]["adaptive"]
-    minimum = 0 if adaptive is None else int(adaptive["min"])
+    adaptive = settings.workers.adaptive
+    minimum = 0 if adaptive is None else int(adaptive.min)
     min_nodes = math.ceil(minimum / fit.workers_per_node) if fit.workers_per_node else 0
     floor = stable_only + min_nodes * prices.spot_node
     busy_h = active_h * week.busy_share

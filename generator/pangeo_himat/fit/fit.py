@@ -22,13 +22,13 @@ from typing import Any
 from pangeo_himat.fit.system_pods import requests_on
 from pangeo_himat.settings.catalog import InstanceType, known_instance_type
 from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.quantities import (
     cpu_millicores,
     format_mib,
     format_millicores,
     memory_mib,
 )
-from pangeo_himat.settings.schema import Settings
 from pangeo_himat.settings.yaml_lines import KeyPath
 
 # The settings the fit reads: it runs only when none of them was refused.
@@ -220,18 +220,18 @@ def _free_after_system(shape: NodeShape, placement: str) -> tuple[int, int, int]
 
 def resolve_worker_shape(settings: Settings, shapes: list[NodeShape]) -> tuple[int, int]:
     """Worker CPU and memory; `auto` splits the smallest spot node into `per_node` equal parts."""
-    workers = settings["workers"]
+    workers = settings.workers
     free = [_free_after_system(shape, "spot") for shape in shapes]
-    per_node = workers["per_node"] or 1
+    per_node = workers.per_node or 1
     cpu = (
         min(f[0] for f in free) // per_node
-        if workers["cpu"] == "auto"
-        else cpu_millicores(workers["cpu"])
+        if workers.cpu == "auto"
+        else cpu_millicores(workers.cpu)
     )
     memory = (
         min(f[1] for f in free) // per_node
-        if workers["memory"] == "auto"
-        else memory_mib(workers["memory"])
+        if workers.memory == "auto"
+        else memory_mib(workers.memory)
     )
     return cpu, memory
 
@@ -268,10 +268,10 @@ def _stable_fit(settings: Settings, shape: NodeShape) -> NodeFit:
         system_cpu_millicores=system_cpu,
         system_memory_mib=system_memory,
         system_pods=system_pods,
-        dask_cpu_millicores=cpu_millicores(settings["scheduler"]["cpu"]),
-        dask_memory_mib=memory_mib(settings["scheduler"]["memory"]),
-        other_cpu_millicores=cpu_millicores(settings["jupyter"]["cpu"]),
-        other_memory_mib=memory_mib(settings["jupyter"]["memory"]),
+        dask_cpu_millicores=cpu_millicores(settings.scheduler.cpu),
+        dask_memory_mib=memory_mib(settings.scheduler.memory),
+        other_cpu_millicores=cpu_millicores(settings.jupyter.cpu),
+        other_memory_mib=memory_mib(settings.jupyter.memory),
         workers_per_node=0,
     )
 
@@ -291,18 +291,16 @@ def _stable_problem(settings: Settings, node: NodeFit) -> Problem:
 
 def compute_fit(settings: Settings) -> FitReport:
     """The fit report; `problems` lists what does not fit (empty when everything does)."""
-    stable_type = known_instance_type(settings, settings["stable"]["instance_type"])
-    spot_types = [
-        known_instance_type(settings, name) for name in settings["spot"]["instance_types"]
-    ]
+    stable_type = known_instance_type(settings, settings.stable.instance_type)
+    spot_types = [known_instance_type(settings, name) for name in settings.spot.instance_types]
     stable = _stable_fit(settings, node_shape(stable_type))
     spot_shapes = [node_shape(spot_type) for spot_type in spot_types]
     cpu, memory = resolve_worker_shape(settings, spot_shapes)
     per_node = min(workers_per_node(shape, cpu, memory) for shape in spot_shapes)
-    if settings["workers"]["per_node"] is not None:
-        per_node = min(per_node, settings["workers"]["per_node"])
-    nodes = settings["spot"]["nodes"]
-    requested = settings["workers"]["count"]
+    if settings.workers.per_node is not None:
+        per_node = min(per_node, settings.workers.per_node)
+    nodes = settings.spot.nodes
+    requested = settings.workers.count
     count = per_node * nodes if requested == "auto" else requested
 
     problems = []
@@ -325,7 +323,7 @@ def compute_fit(settings: Settings) -> FitReport:
         needed_nodes = math.ceil(requested / per_node)
         raise_max = (
             f" (and spot.max_nodes to at least {needed_nodes})"
-            if needed_nodes > settings["spot"]["max_nodes"]
+            if needed_nodes > settings.spot.max_nodes
             else ""
         )
         problems.append(
@@ -337,9 +335,9 @@ def compute_fit(settings: Settings) -> FitReport:
                 + raise_max,
             )
         )
-    max_nodes = settings["spot"]["max_nodes"]
-    adaptive = settings["workers"]["adaptive"]
-    adaptive_max = None if adaptive is None else adaptive["max"]
+    max_nodes = settings.spot.max_nodes
+    adaptive = settings.workers.adaptive
+    adaptive_max = None if adaptive is None else adaptive.max
     if per_node and isinstance(adaptive_max, int) and adaptive_max > per_node * max_nodes:
         problems.append(
             settings.problem(

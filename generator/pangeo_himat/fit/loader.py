@@ -7,15 +7,16 @@ run on the rest, and a rule or the fit is skipped only when one of its inputs wa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pangeo_himat.fit.fit import FIT_INPUTS, compute_fit
 from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings, from_document
 from pangeo_himat.settings.reader import read_settings_text
 from pangeo_himat.settings.rules import CHECKS, settings_warnings
 from pangeo_himat.settings.schema import (
-    Settings,
     apply_defaults,
     schema_errors,
     settings_schema,
@@ -89,10 +90,8 @@ def set_aside(data: Any) -> tuple[Any, list[KeyPath]] | None:
 
 
 def _settings(data: Any, file: str, lines: dict[KeyPath, int]) -> Settings:
-    settings = Settings(apply_defaults(data, settings_schema()))
-    settings.file = file
-    settings.lines = lines
-    return settings
+    """The typed settings of a document that passes the schema once its defaults are filled."""
+    return from_document(apply_defaults(data, settings_schema()), file, lines)
 
 
 def _later_problems(
@@ -140,8 +139,7 @@ def _checked(settings: Settings) -> Settings:
     rule_problems, fit_problems = _later_problems(settings, [])
     if rule_problems:
         raise InputError(_sorted(rule_problems + fit_problems))
-    settings.warnings = settings_warnings(settings)
-    return settings
+    return replace(settings, warnings=tuple(settings_warnings(settings)))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -151,6 +149,6 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 def load_settings(path: Path | str | None) -> Settings:
     """Read, validate and complete a settings file; None gives the embedded defaults."""
     if path is None:
-        return _checked(Settings(apply_defaults({}, settings_schema())))
+        return _checked(from_document(apply_defaults({}, settings_schema())))
     path = Path(path)
     return parse_settings(read_settings_text(path), str(path))

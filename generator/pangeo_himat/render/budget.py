@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 # The cost-allocation tag every resource of a cluster carries (render_cluster.cost_tags).
 COST_TAG_KEY = "himat/cluster"
@@ -32,8 +32,8 @@ ACTIVATE_TAG_COMMAND = (
 
 def budget_name(settings: Settings) -> str:
     """Budget names are unique per account (not per region), so the region is in the name."""
-    cluster = settings["cluster"]
-    return f"himat-{cluster['name']}-{cluster['region']}"
+    cluster = settings.cluster
+    return f"himat-{cluster.name}-{cluster.region}"
 
 
 def budget_document(settings: Settings) -> dict[str, Any]:
@@ -42,13 +42,13 @@ def budget_document(settings: Settings) -> dict[str, Any]:
     CostFilters with TagKeyValue `user:<key>$<value>` (the CLI example's form; a request
     carries CostFilters or FilterExpression, not both, and CostTypes keeps its defaults).
     """
-    limit = float(settings["budget"]["monthly_usd"])
+    limit = limit_usd(settings)
     return {
         "BudgetName": budget_name(settings),
         "BudgetType": "COST",
         "TimeUnit": "MONTHLY",
         "BudgetLimit": {"Amount": f"{limit:.2f}", "Unit": "USD"},
-        "CostFilters": {"TagKeyValue": [f"user:{COST_TAG_KEY}${settings['cluster']['name']}"]},
+        "CostFilters": {"TagKeyValue": [f"user:{COST_TAG_KEY}${settings.cluster.name}"]},
     }
 
 
@@ -68,8 +68,7 @@ def notifications(settings: Settings) -> list[dict[str, Any]]:
 def subscribers(settings: Settings) -> list[dict[str, str]]:
     """Every address of budget.notify, by email."""
     return [
-        {"SubscriptionType": "EMAIL", "Address": str(address)}
-        for address in settings["budget"]["notify"]
+        {"SubscriptionType": "EMAIL", "Address": str(address)} for address in settings.budget.notify
     ]
 
 
@@ -82,7 +81,14 @@ def notifications_with_subscribers(settings: Settings) -> list[dict[str, Any]]:
 
 
 def is_budgeted(settings: Settings) -> bool:
-    return settings["budget"]["monthly_usd"] is not None
+    return settings.budget.monthly_usd is not None
+
+
+def limit_usd(settings: Settings) -> float:
+    """The monthly limit of budgeted settings (is_budgeted)."""
+    if settings.budget.monthly_usd is None:
+        raise ValueError("the settings set no budget.monthly_usd")
+    return float(settings.budget.monthly_usd)
 
 
 def cost_note(settings: Settings, running_usd_per_month: float) -> str:
@@ -92,10 +98,10 @@ def cost_note(settings: Settings, running_usd_per_month: float) -> str:
             "no budget: nothing warns anyone of a cluster left running; set budget.monthly_usd "
             "and budget.notify for emails at 80 % actual and 100 % forecast spend"
         )
-    limit = float(settings["budget"]["monthly_usd"])
+    limit = limit_usd(settings)
     note = (
         f"budget USD {limit:.2f}/month ({budget_name(settings)}): emails "
-        + ", ".join(settings["budget"]["notify"])
+        + ", ".join(settings.budget.notify)
         + f" when the month's actual spend passes USD {limit * ACTUAL_PERCENT / 100:.2f} "
         f"or its forecast passes USD {limit * FORECASTED_PERCENT / 100:.2f}"
     )

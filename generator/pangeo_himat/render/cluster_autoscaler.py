@@ -12,7 +12,7 @@ from typing import Any
 
 from pangeo_himat.fit import system_pods
 from pangeo_himat.render import names
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 # kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml
 # (version 9.59.0, appVersion 1.35.0, at commit 55c37cd5, 2026-08-22). One chart serves every
@@ -86,17 +86,17 @@ def autoscaler_values(settings: Settings) -> dict[str, Any]:
 
     Keys as the chart's values.yaml names them (same commit as CHART_VERSION).
     """
-    cluster = settings["cluster"]
+    cluster = settings.cluster
     label_key, label_value = names.CORE_LABEL
     return {
         "cloudProvider": "aws",
-        "awsRegion": cluster["region"],
+        "awsRegion": cluster.region,
         "fullnameOverride": names.AUTOSCALER_DEPLOYMENT,
         "autoDiscovery": {
-            "clusterName": cluster["name"],
-            "tags": discovery_tags(cluster["name"]),
+            "clusterName": cluster.name,
+            "tags": discovery_tags(cluster.name),
         },
-        "image": {"repository": IMAGE_REPOSITORY, "tag": image_tag(cluster["kubernetes_version"])},
+        "image": {"repository": IMAGE_REPOSITORY, "tag": image_tag(cluster.kubernetes_version)},
         "extraArgs": {
             "scale-down-unneeded-time": SCALE_DOWN_UNNEEDED_TIME,
             "scale-down-delay-after-add": SCALE_DOWN_DELAY_AFTER_ADD,
@@ -146,8 +146,8 @@ def autoscaler_policy(cluster_name: str) -> dict[str, Any]:
 
 def autoscaler_role_name(settings: Settings) -> str:
     """IAM role names are global to the account, so the region is part of the name."""
-    cluster = settings["cluster"]
-    return f"{cluster['name']}-{cluster['region']}-autoscaler"[:64]
+    cluster = settings.cluster
+    return f"{cluster.name}-{cluster.region}-autoscaler"[:64]
 
 
 def autoscaler_association(settings: Settings, tags: dict[str, str]) -> dict[str, Any]:
@@ -157,6 +157,6 @@ def autoscaler_association(settings: Settings, tags: dict[str, str]) -> dict[str
         "serviceAccountName": names.AUTOSCALER_SERVICE_ACCOUNT,
         "createServiceAccount": False,
         "roleName": autoscaler_role_name(settings),
-        "permissionPolicy": autoscaler_policy(settings["cluster"]["name"]),
+        "permissionPolicy": autoscaler_policy(settings.cluster.name),
         "tags": dict(tags),
     }

@@ -9,10 +9,11 @@ Source: https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pangeo_himat.render import names
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Bucket, Settings
 
 # Object actions per access level. ListBucket is granted on the bucket itself, nothing else is.
 # Action names: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
@@ -36,7 +37,7 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def bucket_policy(buckets: list[dict[str, Any]], region: str) -> dict[str, Any]:
+def bucket_policy(buckets: Sequence[Bucket], region: str) -> dict[str, Any]:
     """An IAM policy document that allows exactly the listed buckets and actions."""
     arn = f"arn:{partition(region)}:s3:::"
     statements = [
@@ -44,18 +45,18 @@ def bucket_policy(buckets: list[dict[str, Any]], region: str) -> dict[str, Any]:
             "Sid": "ListListedBuckets",
             "Effect": "Allow",
             "Action": list(BUCKET_ACTIONS),
-            "Resource": [f"{arn}{bucket['name']}" for bucket in buckets],
+            "Resource": [f"{arn}{bucket.name}" for bucket in buckets],
         }
     ]
     for access, actions in (("read", READ_OBJECT_ACTIONS), ("readwrite", READWRITE_OBJECT_ACTIONS)):
-        chosen = [bucket for bucket in buckets if bucket["access"] == access]
+        chosen = [bucket for bucket in buckets if bucket.access == access]
         if chosen:
             statements.append(
                 {
                     "Sid": "ReadObjects" if access == "read" else "ReadWriteObjects",
                     "Effect": "Allow",
                     "Action": list(actions),
-                    "Resource": [f"{arn}{bucket['name']}/*" for bucket in chosen],
+                    "Resource": [f"{arn}{bucket.name}/*" for bucket in chosen],
                 }
             )
     return {"Version": "2012-10-17", "Statement": statements}
@@ -63,23 +64,23 @@ def bucket_policy(buckets: list[dict[str, Any]], region: str) -> dict[str, Any]:
 
 def data_role_name(settings: Settings) -> str:
     """IAM role names are global to the account, so the region is part of the name."""
-    cluster = settings["cluster"]
-    return f"{cluster['name']}-{cluster['region']}-s3"[:64]
+    cluster = settings.cluster
+    return f"{cluster.name}-{cluster.region}-s3"[:64]
 
 
 def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
     """The association for the user ServiceAccount; none when no bucket is listed."""
-    buckets = settings["data"]["buckets"]
+    buckets = settings.data.buckets
     if not buckets:
         return []
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     return [
         {
             "namespace": names.namespace(name),
             "serviceAccountName": names.user_service_account(name),
             "createServiceAccount": False,
             "roleName": data_role_name(settings),
-            "permissionPolicy": bucket_policy(buckets, settings["cluster"]["region"]),
+            "permissionPolicy": bucket_policy(buckets, settings.cluster.region),
             "tags": dict(tags),
         }
     ]
@@ -87,7 +88,7 @@ def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[
 
 def first_readwrite_bucket(settings: Settings) -> str | None:
     """The bucket the example notebook may write its scratch store to."""
-    for bucket in settings["data"]["buckets"]:
-        if bucket["access"] == "readwrite":
-            return str(bucket["name"])
+    for bucket in settings.data.buckets:
+        if bucket.access == "readwrite":
+            return str(bucket.name)
     return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from pangeo_himat.render import names
 from pangeo_himat.render.data_access import partition
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 # The tags eksctl puts on the Auto Scaling group of an unmanaged nodegroup
 # (eksctl pkg/apis/eksctl.io/v1alpha5/types.go: ClusterNameTag, NodeGroupNameTag); the same
@@ -28,18 +28,17 @@ NODEGROUP_NAME_TAG = "alpha.eksctl.io/nodegroup-name"
 
 def idle_sleep_role_name(settings: Settings) -> str:
     """IAM role names are global to the account, so the region is part of the name."""
-    cluster = settings["cluster"]
-    return f"{cluster['name']}-{cluster['region']}-idle-sleep"[:64]
+    cluster = settings.cluster
+    return f"{cluster.name}-{cluster.region}-idle-sleep"[:64]
 
 
 def idle_sleep_policy(settings: Settings, stable_group: str, spot_group: str) -> dict[str, Any]:
     """Describe on * (Describe calls take no resource); writes on the two nodegroups only,
     named as rendered (a replaced group gets a new name, and the policy follows it)."""
-    cluster = settings["cluster"]
-    arn_partition = partition(cluster["region"])
+    cluster = settings.cluster
+    arn_partition = partition(cluster.region)
     stable_arn = (
-        f"arn:{arn_partition}:eks:{cluster['region']}:*:nodegroup/{cluster['name']}/"
-        f"{stable_group}/*"
+        f"arn:{arn_partition}:eks:{cluster.region}:*:nodegroup/{cluster.name}/{stable_group}/*"
     )
     return {
         "Version": "2012-10-17",
@@ -60,7 +59,7 @@ def idle_sleep_policy(settings: Settings, stable_group: str, spot_group: str) ->
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {
-                        f"aws:ResourceTag/{CLUSTER_NAME_TAG}": cluster["name"],
+                        f"aws:ResourceTag/{CLUSTER_NAME_TAG}": cluster.name,
                         f"aws:ResourceTag/{NODEGROUP_NAME_TAG}": spot_group,
                     }
                 },
@@ -79,9 +78,9 @@ def idle_sleep_pod_identity_associations(
     settings: Settings, tags: dict[str, str], stable_group: str, spot_group: str
 ) -> list[dict[str, Any]]:
     """The controller's association; none unless idle.hibernate_after is set."""
-    if settings["idle"]["hibernate_after"] is None:
+    if settings.idle.hibernate_after is None:
         return []
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     return [
         {
             "namespace": names.namespace(name),

@@ -13,7 +13,7 @@ from pangeo_himat.render.render_cluster import render_cluster_config
 from pangeo_himat.render.render_values import render_values
 from pangeo_himat.render.termination_handler import termination_handler_values
 from pangeo_himat.render.writer import WriteResult, to_yaml, write_all
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def render_all(settings: Settings) -> Rendered:
 
 def output_dir(settings: Settings, root: Path) -> Path:
     """clusterconfig/<name>/ under the project root."""
-    return root / names.OUTPUT_DIR_NAME / str(settings["cluster"]["name"])
+    return root / names.OUTPUT_DIR_NAME / str(settings.cluster.name)
 
 
 def header(settings: Settings) -> str:

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from pangeo_himat.render import names
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 
 # DLM's RetainRule Count: "The number of snapshots to retain for each volume, up to a maximum of
 # 1000" (DLM API reference, RetainRule; botocore data/dlm/2018-01-12/service-2.json shape
@@ -32,7 +32,7 @@ SCHEDULE_NAME = "daily"
 
 def backup_enabled(settings: Settings) -> bool:
     """daily, or off (YAML 1.1 reads a bare `off` as false: both mean off)."""
-    return bool(settings["jupyter"]["backup"]["schedule"] == "daily")
+    return bool(settings.jupyter.backup.schedule == "daily")
 
 
 def policy_description(cluster_name: str) -> str:
@@ -47,7 +47,7 @@ def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def policy_details(settings: Settings) -> dict[str, Any]:
     """The PolicyDetails of `aws dlm create-lifecycle-policy` (EBS_SNAPSHOT_MANAGEMENT)."""
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     target_key = names.BACKUP_TAG_KEY
     return {
         "PolicyType": "EBS_SNAPSHOT_MANAGEMENT",
@@ -64,7 +64,7 @@ def policy_details(settings: Settings) -> dict[str, Any]:
                     "IntervalUnit": "HOURS",
                     "Times": [DAILY_AT_UTC],
                 },
-                "RetainRule": {"Count": settings["jupyter"]["backup"]["keep"]},
+                "RetainRule": {"Count": settings.jupyter.backup.keep},
             }
         ],
     }

@@ -11,7 +11,7 @@ from pangeo_himat.render import names
 from pangeo_himat.render.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_association
 from pangeo_himat.render.data_access import pod_identity_associations
 from pangeo_himat.render.idle_sleep_iam import idle_sleep_pod_identity_associations
-from pangeo_himat.settings.schema import Settings
+from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.versions import effective_support, today
 
 AMI_FAMILY = "AmazonLinux2023"
@@ -27,7 +27,7 @@ SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized"
 
 def cost_tags(settings: Settings) -> dict[str, str]:
     """The user's cost-allocation tags plus the cluster name, on every resource."""
-    return {**settings["cluster"]["tags"], "himat/cluster": settings["cluster"]["name"]}
+    return {**settings.cluster.tags, "himat/cluster": settings.cluster.name}
 
 
 def spill_size_gib(fit: FitReport) -> int:
@@ -117,17 +117,17 @@ def named(role: str, kubernetes_version: str, group: dict[str, Any]) -> dict[str
 
 def stable_nodegroup(settings: Settings) -> dict[str, Any]:
     """One on-demand node in the first zone, next to the Jupyter volume."""
-    zones = settings["cluster"]["zones"]
+    zones = settings.cluster.zones
     return named(
         names.STABLE_NODEGROUP,
-        settings["cluster"]["kubernetes_version"],
+        settings.cluster.kubernetes_version,
         {
-            "instanceType": settings["stable"]["instance_type"],
+            "instanceType": settings.stable.instance_type,
             "amiFamily": AMI_FAMILY,
             "availabilityZones": [zones[0]],
             "minSize": 0,
             "maxSize": 1,
-            "desiredCapacity": 0 if settings["hibernate"] else 1,
+            "desiredCapacity": 0 if settings.hibernate else 1,
             "volumeSize": STABLE_VOLUME_GIB,
             "volumeType": "gp3",
             "volumeEncrypted": True,
@@ -141,11 +141,11 @@ def stable_nodegroup(settings: Settings) -> dict[str, Any]:
 
 def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Unmanaged, because only unmanaged nodegroups take a spot maxPrice."""
-    spot = settings["spot"]
-    zones = settings["cluster"]["zones"]
-    distribution: dict[str, Any] = {"instanceTypes": list(spot["instance_types"])}
-    if spot["max_price"] is not None:
-        distribution["maxPrice"] = spot["max_price"]
+    spot = settings.spot
+    zones = settings.cluster.zones
+    distribution: dict[str, Any] = {"instanceTypes": list(spot.instance_types)}
+    if spot.max_price is not None:
+        distribution["maxPrice"] = spot.max_price
     distribution.update(
         {
             "onDemandBaseCapacity": 0,
@@ -156,20 +156,20 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
     )
     return named(
         names.SPOT_NODEGROUP,
-        settings["cluster"]["kubernetes_version"],
+        settings.cluster.kubernetes_version,
         {
             "amiFamily": AMI_FAMILY,
-            "availabilityZones": list(zones) if spot["spread_zones"] else [zones[0]],
+            "availabilityZones": list(zones) if spot.spread_zones else [zones[0]],
             "minSize": 0,
-            "maxSize": spot["max_nodes"],
-            "desiredCapacity": 0 if settings["hibernate"] else spot["nodes"],
+            "maxSize": spot.max_nodes,
+            "desiredCapacity": 0 if settings.hibernate else spot.nodes,
             "instancesDistribution": distribution,
             "volumeSize": spot_volume_gib(fit),
             "volumeType": "gp3",
             "volumeEncrypted": True,
             "labels": dict([names.WORKER_LABEL]),
             "taints": [dict(names.WORKER_TAINT)],
-            "tags": {**cost_tags(settings), **autoscaler_tags(settings["cluster"]["name"])},
+            "tags": {**cost_tags(settings), **autoscaler_tags(settings.cluster.name)},
             "propagateASGTags": True,
             "disableIMDSv1": True,
             "disablePodIMDS": True,
@@ -179,7 +179,7 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
 
 def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """The eksctl ClusterConfig (eksctl.io/v1alpha5) for these settings."""
-    cluster = settings["cluster"]
+    cluster = settings.cluster
     tags = cost_tags(settings)
     iam: dict[str, Any] = {"withOIDC": True}
     stable, spot = stable_nodegroup(settings), spot_nodegroup(settings, fit)
@@ -192,12 +192,12 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
         "apiVersion": "eksctl.io/v1alpha5",
         "kind": "ClusterConfig",
         "metadata": {
-            "name": cluster["name"],
-            "region": cluster["region"],
-            "version": cluster["kubernetes_version"],
+            "name": cluster.name,
+            "region": cluster.region,
+            "version": cluster.kubernetes_version,
             "tags": tags,
         },
-        "availabilityZones": list(cluster["zones"]),
+        "availabilityZones": list(cluster.zones),
         # Nodes sit in public subnets with no inbound rule from outside the cluster, so no
         # NAT gateway is needed: it would bill ~USD 0.045/h even when hibernated, plus a
         # per-GB charge on every byte read from S3.
@@ -210,7 +210,7 @@ def render_cluster_config(settings: Settings, fit: FitReport) -> dict[str, Any]:
         # A version already past standard support can only be EXTENDED (see versions.py).
         "upgradePolicy": {
             "supportType": effective_support(
-                cluster["kubernetes_version"], cluster["support"], today()
+                cluster.kubernetes_version, cluster.support, today()
             ).upper()
         },
         # Without this, eksctl adds every default add-on not listed, metrics-server included

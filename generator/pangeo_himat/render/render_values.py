@@ -9,8 +9,8 @@ from pangeo_himat.render import names
 from pangeo_himat.render.data_access import first_readwrite_bucket
 from pangeo_himat.render.render_cluster import spill_size_gib
 from pangeo_himat.render.render_controller import adaptive_bounds, render_controller
+from pangeo_himat.settings.model import JupyterSettings, Settings
 from pangeo_himat.settings.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
-from pangeo_himat.settings.schema import Settings
 
 # Memory a worker pod keeps outside Dask's --memory-limit x processes: the nanny watches only
 # the worker processes, and restarts one at 95 % of its limit (distributed.yaml,
@@ -73,30 +73,30 @@ def _toleration(taint: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _service(jupyter: dict[str, Any]) -> dict[str, Any]:
+def _service(jupyter: JupyterSettings) -> dict[str, Any]:
     """Jupyter's Service; a load balancer listens on 443 only, with the ACM certificate."""
-    if jupyter["expose"] != "loadbalancer":
+    if jupyter.expose != "loadbalancer":
         return {"type": "ClusterIP", "loadBalancerSourceRanges": []}
     return {
         "type": "LoadBalancer",
-        "loadBalancerSourceRanges": list(jupyter["allowed_cidrs"]),
-        "tls": {"certificateArn": jupyter["tls_certificate_arn"]},
+        "loadBalancerSourceRanges": list(jupyter.allowed_cidrs),
+        "tls": {"certificateArn": jupyter.tls_certificate_arn},
     }
 
 
 def _worker_replicas(settings: Settings, fit: FitReport) -> int:
     """Hibernated: 0; adaptive: min, and the controller adds what the work asks for."""
     bounds = adaptive_bounds(settings, fit)
-    if settings["hibernate"]:
+    if settings.hibernate:
         return 0
     return fit.worker_count if bounds is None else bounds[0]
 
 
 def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
     """Helm values for these settings; every selector matches a ClusterConfig label."""
-    repository, tag, digest = split_image(settings["image"])
-    workers = settings["workers"]
-    jupyter = settings["jupyter"]
+    repository, tag, digest = split_image(settings.image)
+    workers = settings.workers
+    jupyter = settings.jupyter
     return {
         "image": {
             "repository": repository,
@@ -108,18 +108,18 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
         "data": {"scratchBucket": first_readwrite_bucket(settings) or ""},
         "scheduler": {
             "resources": _resources(
-                cpu_millicores(settings["scheduler"]["cpu"]),
-                memory_mib(settings["scheduler"]["memory"]),
+                cpu_millicores(settings.scheduler.cpu),
+                memory_mib(settings.scheduler.memory),
             ),
             "nodeSelector": dict([names.SCHEDULER_LABEL]),
             "tolerations": [],
         },
         "worker": {
             "replicas": _worker_replicas(settings, fit),
-            "processes": workers["processes"],
-            "threads": workers["threads"],
+            "processes": workers.processes,
+            "threads": workers.threads,
             "memoryLimit": (
-                f"{dask_memory_limit_mib(fit.worker_memory_mib, workers['processes'])}MiB"
+                f"{dask_memory_limit_mib(fit.worker_memory_mib, workers.processes)}MiB"
             ),
             "resources": _resources(fit.worker_cpu_millicores, fit.worker_memory_mib),
             "nodeSelector": dict([names.WORKER_LABEL]),
@@ -128,15 +128,15 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "terminationGracePeriodSeconds": WORKER_TERMINATION_GRACE_SECONDS,
         },
         "jupyter": {
-            "resources": _resources(cpu_millicores(jupyter["cpu"]), memory_mib(jupyter["memory"])),
+            "resources": _resources(cpu_millicores(jupyter.cpu), memory_mib(jupyter.memory)),
             "nodeSelector": dict([names.CORE_LABEL]),
             "tolerations": [],
             "storage": {
-                "size": jupyter["storage"],
-                "zone": settings["cluster"]["zones"][0],
+                "size": jupyter.storage,
+                "zone": settings.cluster.zones[0],
                 "storageClass": {"create": True, "name": ""},
-                "volumeId": jupyter["volume_id"] or "",
-                "volumeTags": names.volume_tags(settings["cluster"]["name"]),
+                "volumeId": jupyter.volume_id or "",
+                "volumeTags": names.volume_tags(settings.cluster.name),
             },
             "service": _service(jupyter),
             "token": {"existingSecret": ""},

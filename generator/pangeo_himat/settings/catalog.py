@@ -6,8 +6,8 @@ import functools
 import json
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
+from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.quantities import memory_mib
 
 
@@ -49,24 +49,24 @@ def load_catalog() -> Catalog:
     return Catalog(types, prices["date"], prices["source"], data["instance_source"])
 
 
-def instance_type(settings: dict[str, Any], name: str) -> InstanceType | None:
+def instance_type(settings: Settings, name: str) -> InstanceType | None:
     """The settings' own description of a type (custom_instance_types) wins over the catalog."""
-    custom = settings.get("custom_instance_types", {}).get(name)
+    custom = settings.custom_instance_types.get(name)
     if custom is not None:
-        price = custom.get("usd_per_hour")
+        price = custom.usd_per_hour
         return InstanceType(
             name=name,
-            vcpu=custom["vcpu"],
-            memory_mib=memory_mib(custom["memory"]),
-            max_enis=custom["max_enis"],
-            ipv4_per_eni=custom["ipv4_per_eni"],
+            vcpu=custom.vcpu,
+            memory_mib=memory_mib(custom.memory),
+            max_enis=custom.max_enis,
+            ipv4_per_eni=custom.ipv4_per_eni,
             architecture="unknown",
-            on_demand_usd_per_hour={} if price is None else {settings["cluster"]["region"]: price},
+            on_demand_usd_per_hour={} if price is None else {settings.cluster.region: price},
         )
     return load_catalog().get(name)
 
 
-def known_instance_type(settings: dict[str, Any], name: str) -> InstanceType:
+def known_instance_type(settings: Settings, name: str) -> InstanceType:
     """A type that `rules.check_instance_types` has already found (the fit and cost use it)."""
     found = instance_type(settings, name)
     if found is None:

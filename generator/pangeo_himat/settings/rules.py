@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from pangeo_himat.settings.catalog import InstanceType, instance_type
 from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.quantities import cpu_millicores, duration_s, memory_mib
 from pangeo_himat.settings.regions import load_regions, partition_regions
-from pangeo_himat.settings.schema import Settings
 from pangeo_himat.settings.versions import load_calendar, today
 from pangeo_himat.settings.yaml_lines import KeyPath
 
@@ -33,7 +33,7 @@ def _unknown_type(settings: Settings, path: KeyPath, name: str) -> Problem:
 
 def check_region(settings: Settings) -> list[Problem]:
     """The region must exist: a typo would only fail 20 minutes into `eksctl create cluster`."""
-    region = settings["cluster"]["region"]
+    region = settings.cluster.region
     if region in load_regions():
         return []
     return [
@@ -48,9 +48,9 @@ def check_region(settings: Settings) -> list[Problem]:
 
 def check_zones(settings: Settings) -> list[Problem]:
     """Every zone must be a real zone of the region: a stray zone would strand the volume."""
-    region = load_regions()[settings["cluster"]["region"]]
+    region = load_regions()[settings.cluster.region]
     problems = []
-    for index, zone in enumerate(settings["cluster"]["zones"]):
+    for index, zone in enumerate(settings.cluster.zones):
         if region.zones:
             known = zone in region.zones
             expected = ", ".join(region.zones)
@@ -71,7 +71,7 @@ def check_zones(settings: Settings) -> list[Problem]:
 
 def check_kubernetes_version(settings: Settings) -> list[Problem]:
     """A version past extended support cannot be created (in extended support: a warning)."""
-    version = settings["cluster"]["kubernetes_version"]
+    version = settings.cluster.kubernetes_version
     calendar = load_calendar()
     day = today()
     supported = ", ".join(f'"{v}"' for v in calendar.supported(day))
@@ -94,7 +94,7 @@ def check_kubernetes_version(settings: Settings) -> list[Problem]:
 
 def check_image(settings: Settings) -> list[Problem]:
     """`latest` moves: two nodes could run different code, and nothing says which."""
-    image = settings["image"]
+    image = settings.image
     if "@" not in image and image.rsplit(":", 1)[-1] == "latest":
         return [
             settings.problem(
@@ -110,14 +110,12 @@ def check_image(settings: Settings) -> list[Problem]:
 def check_instance_types(settings: Settings) -> list[Problem]:
     """Types must be known, and the spot types must share one shape so the fit holds for all."""
     problems = []
-    if instance_type(settings, settings["stable"]["instance_type"]) is None:
+    if instance_type(settings, settings.stable.instance_type) is None:
         problems.append(
-            _unknown_type(
-                settings, ("stable", "instance_type"), settings["stable"]["instance_type"]
-            )
+            _unknown_type(settings, ("stable", "instance_type"), settings.stable.instance_type)
         )
     known: list[tuple[int, InstanceType]] = []
-    for index, name in enumerate(settings["spot"]["instance_types"]):
+    for index, name in enumerate(settings.spot.instance_types):
         found = instance_type(settings, name)
         if found is None:
             problems.append(_unknown_type(settings, ("spot", "instance_types", index), name))
@@ -145,13 +143,12 @@ def check_instance_types(settings: Settings) -> list[Problem]:
 
 def check_spot(settings: Settings) -> list[Problem]:
     """nodes <= max_nodes: eksctl refuses a desired capacity above the maximum."""
-    spot = settings["spot"]
-    if spot["nodes"] > spot["max_nodes"]:
+    spot = settings.spot
+    if spot.nodes > spot.max_nodes:
         return [
             settings.problem(
                 ("spot", "max_nodes"),
-                f"{spot['max_nodes']} is below spot.nodes ({spot['nodes']}); "
-                "expected max_nodes >= nodes",
+                f"{spot.max_nodes} is below spot.nodes ({spot.nodes}); expected max_nodes >= nodes",
             )
         ]
     return []
@@ -159,9 +156,9 @@ def check_spot(settings: Settings) -> list[Problem]:
 
 def check_workers(settings: Settings) -> list[Problem]:
     """`per_node` goes with cpu/memory auto, and auto needs it."""
-    workers = settings["workers"]
-    uses_auto = "auto" in (workers["cpu"], workers["memory"])
-    if uses_auto and workers["per_node"] is None:
+    workers = settings.workers
+    uses_auto = "auto" in (workers.cpu, workers.memory)
+    if uses_auto and workers.per_node is None:
         return [
             settings.problem(
                 ("workers", "per_node"),
@@ -169,7 +166,7 @@ def check_workers(settings: Settings) -> list[Problem]:
                 "expected a whole number such as 4",
             )
         ]
-    if not uses_auto and workers["per_node"] is not None:
+    if not uses_auto and workers.per_node is not None:
         return [
             settings.problem(
                 ("workers", "per_node"),
@@ -177,8 +174,11 @@ def check_workers(settings: Settings) -> list[Problem]:
             )
         ]
     problems = []
-    for key, parse in (("cpu", cpu_millicores), ("memory", memory_mib)):
-        if workers[key] != "auto" and parse(workers[key]) <= 0:
+    for key, value, parse in (
+        ("cpu", workers.cpu, cpu_millicores),
+        ("memory", workers.memory, memory_mib),
+    ):
+        if value != "auto" and parse(value) <= 0:
             problems.append(settings.problem(("workers", key), "must be more than zero"))
     return problems
 
@@ -186,7 +186,11 @@ def check_workers(settings: Settings) -> list[Problem]:
 def check_idle(settings: Settings) -> list[Problem]:
     """Idle timers of at least a minute; adaptive bounds in order."""
     problems = []
-    for key, value in settings["idle"].items():
+    idle = settings.idle
+    for key, value in (
+        ("workers_after", idle.workers_after),
+        ("hibernate_after", idle.hibernate_after),
+    ):
         if value is not None and duration_s(value) < MIN_IDLE_S:
             problems.append(
                 settings.problem(
@@ -194,12 +198,12 @@ def check_idle(settings: Settings) -> list[Problem]:
                     f"{value!r} is too short; expected at least {MIN_IDLE_S}s (e.g. 30m), or null",
                 )
             )
-    adaptive = settings["workers"]["adaptive"]
-    if adaptive is not None and adaptive["max"] != "auto" and adaptive["min"] > adaptive["max"]:
+    adaptive = settings.workers.adaptive
+    if adaptive is not None and adaptive.max != "auto" and adaptive.min > adaptive.max:
         problems.append(
             settings.problem(
                 ("workers", "adaptive", "min"),
-                f"{adaptive['min']} is above workers.adaptive.max ({adaptive['max']}); "
+                f"{adaptive.min} is above workers.adaptive.max ({adaptive.max}); "
                 "expected min <= max",
             )
         )
@@ -209,17 +213,17 @@ def check_idle(settings: Settings) -> list[Problem]:
 def check_quantities(settings: Settings) -> list[Problem]:
     """Requests of zero would let the scheduler pack pods without limit."""
     problems = []
-    for section in ("scheduler", "jupyter"):
-        if cpu_millicores(settings[section]["cpu"]) <= 0:
+    for section, resources in (("scheduler", settings.scheduler), ("jupyter", settings.jupyter)):
+        if cpu_millicores(resources.cpu) <= 0:
             problems.append(settings.problem((section, "cpu"), "must be more than zero"))
-        if memory_mib(settings[section]["memory"]) <= 0:
+        if memory_mib(resources.memory) <= 0:
             problems.append(settings.problem((section, "memory"), "must be at least 1Mi"))
-    storage_gib = memory_mib(settings["jupyter"]["storage"]) / 1024
+    storage_gib = memory_mib(settings.jupyter.storage) / 1024
     if not GP3_MIN_GIB <= storage_gib <= GP3_MAX_GIB:
         problems.append(
             settings.problem(
                 ("jupyter", "storage"),
-                f"{settings['jupyter']['storage']!r} is outside what a gp3 volume can be; "
+                f"{settings.jupyter.storage!r} is outside what a gp3 volume can be; "
                 "expected 1Gi to 16Ti",
             )
         )
@@ -228,8 +232,8 @@ def check_quantities(settings: Settings) -> list[Problem]:
 
 def check_exposure(settings: Settings) -> list[Problem]:
     """A load balancer without source ranges would put Jupyter on the whole internet."""
-    jupyter = settings["jupyter"]
-    if jupyter["expose"] == "loadbalancer" and not jupyter["allowed_cidrs"]:
+    jupyter = settings.jupyter
+    if jupyter.expose == "loadbalancer" and not jupyter.allowed_cidrs:
         return [
             settings.problem(
                 ("jupyter", "allowed_cidrs"),
@@ -238,7 +242,7 @@ def check_exposure(settings: Settings) -> list[Problem]:
             )
         ]
     problems = []
-    for index, cidr in enumerate(jupyter["allowed_cidrs"]):
+    for index, cidr in enumerate(jupyter.allowed_cidrs):
         if any(int(octet) > 255 for octet in cidr.split("/")[0].split(".")):
             problems.append(
                 settings.problem(
@@ -251,9 +255,9 @@ def check_exposure(settings: Settings) -> list[Problem]:
 def check_buckets(settings: Settings) -> list[Problem]:
     """S3 naming rules the pattern cannot express, and no bucket listed twice."""
     problems = []
-    counts = Counter(bucket["name"] for bucket in settings["data"]["buckets"])
-    for index, bucket in enumerate(settings["data"]["buckets"]):
-        name = bucket["name"]
+    counts = Counter(bucket.name for bucket in settings.data.buckets)
+    for index, bucket in enumerate(settings.data.buckets):
+        name = bucket.name
         path = ("data", "buckets", index, "name")
         if counts[name] > 1:
             problems.append(settings.problem(path, f"{name!r} is listed more than once"))
@@ -270,8 +274,8 @@ def check_buckets(settings: Settings) -> list[Problem]:
 def check_budget(settings: Settings) -> list[Problem]:
     """A budget that notifies nobody would fail to warn anyone (and AWS refuses alerts with
     no subscriber)."""
-    budget = settings["budget"]
-    if budget["monthly_usd"] is not None and not budget["notify"]:
+    budget = settings.budget
+    if budget.monthly_usd is not None and not budget.notify:
         return [
             settings.problem(
                 ("budget", "notify"),
@@ -321,7 +325,7 @@ def check_settings(settings: Settings) -> list[Problem]:
 def settings_warnings(settings: Settings) -> list[str]:
     """Allowed but costly: a Kubernetes version in extended support, as `file:line key: text`."""
     calendar = load_calendar()
-    info = calendar.versions.get(settings["cluster"]["kubernetes_version"])
+    info = calendar.versions.get(settings.cluster.kubernetes_version)
     if info is None or info.phase(today()) != "extended":
         return []
     message = (
@@ -330,7 +334,7 @@ def settings_warnings(settings: Settings) -> list[str]:
         f"{calendar.extended_usd_per_hour:.2f}/h instead of {calendar.standard_usd_per_hour:.2f}/h "
         f"(about +{calendar.extra_usd_per_month():.0f} USD/month)"
     )
-    if settings["cluster"]["support"] == "standard":
+    if settings.cluster.support == "standard":
         message += (
             "; cluster.support: standard cannot apply to a version already past standard "
             "support, so the cluster is rendered with supportType EXTENDED; choose "

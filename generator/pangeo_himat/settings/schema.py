@@ -1,4 +1,4 @@
-"""The settings schema, its defaults, its problems, and the validated `Settings` mapping.
+"""The settings schema, its defaults and its problems (the typed `Settings` are in model.py).
 
 `values.schema.json` is the single source of truth: it validates the file, supplies every
 default and documents every key. This module translates schema errors into one line per
@@ -27,7 +27,6 @@ import jsonschema  # noqa: E402
 
 # The package directory (pangeo_himat/), where a wheel keeps values.schema.json.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-EMBEDDED_DEFAULTS = "<embedded defaults>"
 
 
 def _find_shipped(name: str) -> Path:
@@ -223,27 +222,3 @@ _Validator = jsonschema.validators.extend(
 def schema_errors(data: Any) -> list[jsonschema.ValidationError]:
     """Every schema error of a parsed document."""
     return list(_Validator(settings_schema()).iter_errors(data))
-
-
-class Settings(dict[str, Any]):
-    """Validated settings with defaults filled in; `lines` maps key paths to file lines."""
-
-    file: str = EMBEDDED_DEFAULTS
-
-    def __init__(self, data: dict[str, Any] | None = None, **kwargs: Any):
-        super().__init__(data or {}, **kwargs)
-        self.lines: dict[KeyPath, int] = {}
-        # Things that are allowed but cost money or will soon stop working (stderr, exit 0).
-        self.warnings: list[str] = []
-
-    def line_of(self, *path: str | int) -> int | None:
-        """The line of a key, or of its nearest written parent (defaults have no line)."""
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return None
-
-    def problem(self, path: KeyPath, message: str) -> Problem:
-        """A Problem located at a key of these settings."""
-        return Problem(self.file, self.line_of(*path), dotted(path), message)
