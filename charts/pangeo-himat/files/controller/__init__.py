@@ -4,5 +4,5 @@ Every module here except local_backend imports only the standard library and its
 (botocore lazily, in aws.py), so the chart ships them as they are. This directory
 (charts/pangeo-himat/files/controller/) is the one copy: the generator's package
 `pangeo_himat.controller` is a symbolic link to it (generator/pangeo_himat/controller), and the
-wheel takes the files from here (pyproject.toml, force-include).
+wheel takes the files through that link.
 """
