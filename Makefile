@@ -56,8 +56,8 @@ $(CHECKOV_VENV)/bin/checkov:
 tools: $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov ## install the test tools (venv, helm 4 + 3, kubectl, checkov)
 
 lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict on the package
-	$(BIN)/ruff check generator tests scripts docs/conf.py
-	$(BIN)/ruff format --check generator tests scripts docs/conf.py
+	$(BIN)/ruff check generator charts/pangeo-himat/files/controller tests scripts docs/conf.py
+	$(BIN)/ruff format --check generator charts/pangeo-himat/files/controller tests scripts docs/conf.py
 	$(BIN)/mypy
 
 # The architecture diagram is Graphviz source (docs/architecture.dot); Sphinx needs the `dot`

@@ -24,19 +24,19 @@ sys.path.insert(0, str(ROOT / "scripts"))  # the generators the README and `make
 import bench_week  # noqa: E402
 import settings_reference  # noqa: E402
 from pangeo_himat import __version__  # noqa: E402
-from pangeo_himat.cost import (  # noqa: E402
+from pangeo_himat.cost.cost import (  # noqa: E402
     HOURS_PER_MONTH,
     PUBLIC_IPV4_USD_PER_HOUR,
     SNAPSHOT_USD_PER_GB_MONTH,
     estimate_cost,
 )
-from pangeo_himat.fit import compute_fit  # noqa: E402
-from pangeo_himat.loader import load_settings  # noqa: E402
+from pangeo_himat.cost.week_cost import Week, hourly_prices, typical_week  # noqa: E402
+from pangeo_himat.fit.fit import compute_fit  # noqa: E402
+from pangeo_himat.fit.loader import load_settings  # noqa: E402
 from pangeo_himat.plots import DayPoint, plot_elastic_day, plot_fit, plot_week_cost  # noqa: E402
-from pangeo_himat.quantities import format_mib, format_millicores  # noqa: E402
-from pangeo_himat.versions import load_calendar  # noqa: E402
-from pangeo_himat.versions import today as utc_today  # noqa: E402
-from pangeo_himat.week_cost import Week, hourly_prices, typical_week  # noqa: E402
+from pangeo_himat.settings.quantities import format_mib, format_millicores  # noqa: E402
+from pangeo_himat.settings.versions import load_calendar  # noqa: E402
+from pangeo_himat.settings.versions import today as utc_today  # noqa: E402
 
 project = "pangeo-himat"
 author = "the pangeo-himat authors"
@@ -75,7 +75,7 @@ def figures(settings_path: Path) -> dict[str, str]:
     spot = min(fit.spot, key=lambda node: node.shape.allocatable_memory_mib)
     calendar = load_calendar()
     return {
-        "region": settings["cluster"]["region"],
+        "region": settings.cluster.region,
         "stable_type": fit.stable.shape.instance_type,
         "spot_type": spot.shape.instance_type,
         "spot_nodes": str(fit.spot_nodes),

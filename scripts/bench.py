@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +40,9 @@ def bench_cli(settings: Path) -> None:
 
 def bench_fit() -> float:
     """Every catalog type as the only spot type, split into 1-4 auto-sized workers."""
-    from pangeo_himat.catalog import load_catalog
-    from pangeo_himat.fit import compute_fit
-    from pangeo_himat.loader import load_settings
+    from pangeo_himat.fit.fit import compute_fit
+    from pangeo_himat.fit.loader import load_settings
+    from pangeo_himat.settings.catalog import load_catalog
 
     defaults = load_settings(None)
     print()
@@ -52,15 +53,12 @@ def bench_fit() -> float:
     for name in sorted(load_catalog().types):
         cells = []
         for per_node in range(1, 5):
-            settings = type(defaults)(defaults)
-            settings.lines = {}
-            settings["spot"] = {**defaults["spot"], "instance_types": [name], "max_price": None}
-            settings["workers"] = {
-                **defaults["workers"],
-                "cpu": "auto",
-                "memory": "auto",
-                "per_node": per_node,
-            }
+            settings = replace(
+                defaults,
+                lines={},
+                spot=replace(defaults.spot, instance_types=(name,), max_price=None),
+                workers=replace(defaults.workers, cpu="auto", memory="auto", per_node=per_node),
+            )
             node = compute_fit(settings).spot[0]
             if node.workers_per_node == 0:
                 cells.append("no room after DaemonSets")

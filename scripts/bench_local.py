@@ -100,7 +100,7 @@ def bench_local(settings: Path) -> dict[str, float]:
     """Start-up medians and throughput of the local stack against LocalCluster."""
     from distributed import LocalCluster
 
-    from pangeo_himat.loader import load_settings
+    from pangeo_himat.fit.loader import load_settings
     from pangeo_himat.local import local_shape
 
     jupyter, workers, ours, stops = [], [], [], []

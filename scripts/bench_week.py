@@ -5,7 +5,7 @@ one sample every 5 s of simulated time, to the same decide_workers / decide_hibe
 controller runs. Spot nodes follow the workers as the cluster-autoscaler makes them (a node
 more as soon as a worker has no room, an empty node gone after 5 minutes); a sleeping cluster
 wakes at the user's next Jupyter activity (`himat resume`). The week is replayed twice and
-the second is measured, so Monday starts from Sunday's state. Prices are pangeo_himat.cost's
+the second is measured, so Monday starts from Sunday's state. Prices are pangeo_himat.cost.cost's
 (estimate_cost over the settings and their fit), upper bounds for spot; each week's bill is
 also split into what it paid for (control plane, stable node, spot nodes, volumes), which the
 docs draw, with a replayed day, through pangeo_himat.plots.
@@ -21,13 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pangeo_himat.cost import (
-    CLASSIC_LB_USD_PER_HOUR,
-    PUBLIC_IPV4_USD_PER_HOUR,
-    CostReport,
-    estimate_cost,
-)
-from pangeo_himat.elastic.decide import (
+from pangeo_himat.controller.decide import (
     Config,
     JupyterSample,
     SchedulerSample,
@@ -36,9 +30,15 @@ from pangeo_himat.elastic.decide import (
     decide_hibernate,
     decide_workers,
 )
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
-from pangeo_himat.week_cost import hourly_prices
+from pangeo_himat.cost.cost import (
+    CLASSIC_LB_USD_PER_HOUR,
+    PUBLIC_IPV4_USD_PER_HOUR,
+    CostReport,
+    estimate_cost,
+)
+from pangeo_himat.cost.week_cost import hourly_prices
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "scripts" / "data" / "research-week.csv"
@@ -178,17 +178,17 @@ def prices_of(settings_path: Path | None) -> tuple[Prices, int, int, int]:
     fit = compute_fit(settings)
     report = estimate_cost(settings, fit)
     hourly = hourly_prices(settings, report)
-    region = settings["cluster"]["region"]
+    region = settings.cluster.region
     lb = CLASSIC_LB_USD_PER_HOUR.get(region, CLASSIC_LB_USD_PER_HOUR["us-east-1"])
     prices = Prices(
         always=hourly.always,
         stable=hourly.stable,
         spot_node=hourly.spot_node,
         load_balancer=lb + LB_PUBLIC_IPV4 * PUBLIC_IPV4_USD_PER_HOUR,
-        parts=split_prices(report, settings["spot"]["nodes"]),
+        parts=split_prices(report, settings.spot.nodes),
     )
     per_node = fit.workers_per_node
-    return prices, per_node, fit.worker_count, per_node * settings["spot"]["max_nodes"]
+    return prices, per_node, fit.worker_count, per_node * settings.spot.max_nodes
 
 
 class SlidingMax:

@@ -9,7 +9,7 @@ Sums of RSS count shared library pages once per process: an upper bound, on purp
 
     .venv/bin/python scripts/measure_worker_memory.py
 
-The figures feed WORKER_MEMORY_RESERVE_* in generator/pangeo_himat/render_values.py.
+The figures feed WORKER_MEMORY_RESERVE_* in generator/pangeo_himat/render/render_values.py.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from pangeo_himat.settings import resolve_ref
+from pangeo_himat.settings.schema import resolve_ref
 
 ROOT = Path(__file__).resolve().parent.parent
 

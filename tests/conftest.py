@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pangeo_himat.cluster_autoscaler import autoscaler_association
-from pangeo_himat.errors import InputError
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.drift import policy_hash
 from pangeo_himat.lifecycle.state import State, save_state
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
-from pangeo_himat.versions import load_calendar, today
+from pangeo_himat.render.cluster_autoscaler import autoscaler_association
+from pangeo_himat.render.render import render_all
+from pangeo_himat.settings.errors import InputError
+from pangeo_himat.settings.versions import load_calendar, today
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
@@ -318,7 +318,7 @@ def record_autoscaler_policy(project: Path, settings_path: Path) -> None:
         settings = load_settings(settings_path)
     except InputError:
         return
-    state_path = project / "clusterconfig" / settings["cluster"]["name"] / "state.yaml"
+    state_path = project / "clusterconfig" / settings.cluster.name / "state.yaml"
     if state_path.exists():
         return
     association = autoscaler_association(settings, {})

@@ -16,11 +16,11 @@ import pytest
 from moto import mock_aws
 
 from conftest import calls, himat, run_himat, write_settings
-from pangeo_himat import budget
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.plans import Step
-from pangeo_himat.loader import load_settings
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import budget
+from pangeo_himat.settings.model import Settings
 
 ACCOUNT = "123456789012"
 NOTIFY = ["snow-group@example.org", "pi@example.org"]

@@ -10,7 +10,7 @@ import sys
 from importlib import resources
 
 from conftest import ROOT, run_himat, write_settings
-from pangeo_himat.catalog import load_catalog
+from pangeo_himat.settings.catalog import load_catalog
 
 MOTO_RECORDS = "ec2/resources/instance_types.json.gz"
 

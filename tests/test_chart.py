@@ -24,9 +24,9 @@ from conftest import (
     pod_specs,
     write_settings,
 )
-from pangeo_himat import names
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 VALUES = Path(__file__).parent / "values"
 KEPT_VOLUME_ID = "vol-0123456789abcdef0"

@@ -20,8 +20,8 @@ from conftest import (
     of_kind,
     render_chart_from_settings,
 )
-from pangeo_himat import names
-from pangeo_himat.elastic import __main__ as controller_main
+from pangeo_himat.controller import __main__ as controller_main
+from pangeo_himat.render import names
 
 _CACHE: dict[str, list[dict[str, Any]]] = {}
 

@@ -1,4 +1,4 @@
-"""Every name and port in pangeo_himat.names is what `helm template` really produces, so the
+"""Every name and port in pangeo_himat.render.names is what `helm template` really produces, so the
 lifecycle verbs (connect, status, destroy) address objects that exist."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import helm_template, of_kind, pod_specs
-from pangeo_himat import names
+from pangeo_himat.render import names
 
 CLUSTER = "glacier-lab"
 

@@ -7,12 +7,12 @@ import jsonschema
 import pytest
 
 from conftest import VARIANTS, deployment_pod_spec, render_chart_from_settings, write_settings
-from pangeo_himat import cluster_autoscaler, names
-from pangeo_himat.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_values
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
-from pangeo_himat.system_pods import pods_on
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.fit.system_pods import pods_on
+from pangeo_himat.render import cluster_autoscaler, names
+from pangeo_himat.render.cluster_autoscaler import AUTOSCALER_TAG_PREFIX, autoscaler_values
+from pangeo_himat.render.render import render_all
+from pangeo_himat.settings.versions import load_calendar
 
 
 @pytest.fixture(params=sorted(VARIANTS), scope="module")
@@ -40,11 +40,11 @@ def autoscaler_association(result) -> dict:
 def test_discovery_matches_the_spot_groups_tags_only(rendered):
     settings, result, values = rendered
     stable, spot = nodegroups(result)
-    assert values["autoDiscovery"]["clusterName"] == settings["cluster"]["name"]
+    assert values["autoDiscovery"]["clusterName"] == settings.cluster.name
     wanted = values["autoDiscovery"]["tags"]
     assert wanted == [
         f"{AUTOSCALER_TAG_PREFIX}/enabled",
-        f"{AUTOSCALER_TAG_PREFIX}/{settings['cluster']['name']}",
+        f"{AUTOSCALER_TAG_PREFIX}/{settings.cluster.name}",
     ]
     assert all(tag in spot["tags"] for tag in wanted)
 
@@ -69,7 +69,7 @@ def test_empty_spot_node_goes_after_five_minutes(rendered):
     _, _, values = rendered
     assert values["extraArgs"]["scale-down-unneeded-time"] == "5m"
     assert values["extraArgs"]["scale-down-delay-after-add"] == "5m"
-    assert values["awsRegion"] == rendered[0]["cluster"]["region"]
+    assert values["awsRegion"] == rendered[0].cluster.region
 
 
 def test_deployment_and_service_account_names_are_the_release_name(rendered):
@@ -92,7 +92,7 @@ def test_write_actions_are_conditioned_on_the_clusters_tag(rendered):
     assert association["serviceAccountName"] == names.AUTOSCALER_SERVICE_ACCOUNT
     assert association["createServiceAccount"] is False
     assert len(association["roleName"]) <= 64
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     for statement in association["permissionPolicy"]["Statement"]:
         writes = [
             a for a in statement["Action"] if not a.split(":")[1].startswith(("Describe", "Get"))

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from conftest import CERTIFICATE_ARN, write_settings
 from pangeo_himat.cli import cli
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.cost.cost import HOURS_PER_MONTH, estimate_cost
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.settings.versions import load_calendar
 
 
 def cost_of(tmp_path, changes=None):

@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 
 from conftest import write_settings
-from pangeo_himat import names
-from pangeo_himat.data_access import READWRITE_OBJECT_ACTIONS
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.data_access import READWRITE_OBJECT_ACTIONS
+from pangeo_himat.render.render import render_all
 
 BUCKETS = {
     0: [],
@@ -70,7 +70,7 @@ def test_policy_grants_exactly_the_listed_buckets_and_actions(tmp_path):
 def test_role_binds_the_user_service_account_of_the_release(tmp_path):
     settings, rendered = render_with(tmp_path, BUCKETS[1])
     (association,) = data_associations(rendered)
-    name = settings["cluster"]["name"]
+    name = settings.cluster.name
     assert association["namespace"] == names.namespace(name)
     assert association["serviceAccountName"] == names.user_service_account(name)
     assert association["createServiceAccount"] is False

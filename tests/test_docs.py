@@ -24,9 +24,9 @@ import pytest
 
 from conftest import ROOT
 from pangeo_himat.cli import cli
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
+from pangeo_himat.cost.cost import HOURS_PER_MONTH, estimate_cost
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
 
 PAGES = (
     "index",

@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from conftest import LIVE_STATES, ROOT, calls, himat, plan_only, write_settings
-from pangeo_himat import names
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
+from pangeo_himat.settings.versions import load_calendar
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run" / "drift"
 LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"

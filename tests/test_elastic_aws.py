@@ -12,14 +12,14 @@ import botocore.session  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
-from pangeo_himat.elastic.aws import (
+from pangeo_himat.controller.aws import (
     CLUSTER_NAME_TAG,
     NODEGROUP_NAME_TAG,
     Nodegroups,
     hibernate_cluster,
     hibernate_nodegroups,
 )
-from pangeo_himat.elastic.kube import KubeAPI
+from pangeo_himat.controller.kube import KubeAPI
 
 REGION, CLUSTER = "us-west-2", "himat"
 GROUPS = Nodegroups(region=REGION, cluster=CLUSTER)

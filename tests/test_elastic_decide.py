@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pangeo_himat.elastic.decide import (
+from pangeo_himat.controller.decide import (
     Config,
     Decision,
     JupyterSample,

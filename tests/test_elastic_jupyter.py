@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from pangeo_himat.elastic.readers import JupyterAPI, http_json
+from pangeo_himat.controller.readers import JupyterAPI, http_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 TOKEN = "elastic-test-token"

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pangeo_himat.elastic.decide import Config, SchedulerSample, WorkerInfo
-from pangeo_himat.elastic.kube import DELETION_COST_ANNOTATION, KubeAPI, KubernetesBackend
-from pangeo_himat.elastic.loop import Controller
+from pangeo_himat.controller.decide import Config, SchedulerSample, WorkerInfo
+from pangeo_himat.controller.kube import DELETION_COST_ANNOTATION, KubeAPI, KubernetesBackend
+from pangeo_himat.controller.loop import Controller
 
 NAMESPACE, DEPLOYMENT, SELECTOR = "himat", "himat-worker", "app.kubernetes.io/component=worker"
 

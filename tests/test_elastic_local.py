@@ -21,10 +21,10 @@ import pytest
 from distributed import Client
 
 from conftest import deployment_pod_spec, render_chart_from_settings
-from pangeo_himat.elastic.decide import Config
-from pangeo_himat.elastic.local_backend import LocalWorkers
-from pangeo_himat.elastic.loop import Controller
-from pangeo_himat.elastic.readers import SchedulerAPI
+from pangeo_himat.controller.decide import Config
+from pangeo_himat.controller.local_backend import LocalWorkers
+from pangeo_himat.controller.loop import Controller
+from pangeo_himat.controller.readers import SchedulerAPI
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -161,7 +161,7 @@ def test_the_entry_point_logs_json_lines_and_stops_its_workers_on_sigterm(
     scheduler: tuple[str, str], tmp_path: Path
 ) -> None:
     address, http = scheduler
-    argv = [sys.executable, "-m", "pangeo_himat.elastic", "--backend", "local"]
+    argv = [sys.executable, "-m", "pangeo_himat.controller", "--backend", "local"]
     argv += ["--scheduler-http", http, "--scheduler-address", address, "--mode", "adaptive"]
     argv += ["--min", "0", "--max", "1", "--workers-after", "60", "--interval", "0.3"]
     controller = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=tmp_path)

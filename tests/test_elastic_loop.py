@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pangeo_himat.elastic.decide import Config, JupyterSample, SchedulerSample, WorkerInfo
-from pangeo_himat.elastic.loop import Controller
+from pangeo_himat.controller.decide import Config, JupyterSample, SchedulerSample, WorkerInfo
+from pangeo_himat.controller.loop import Controller
 
 CONFIG = Config(
     mode="static", static_count=2, workers_after_s=60, hibernate_after_s=600, cooldown_s=0

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pangeo_himat.elastic.readers import SchedulerAPI
+from pangeo_himat.controller.readers import SchedulerAPI
 
 REGISTERED = {"tcp://10.0.0.1:4000", "tcp://10.0.0.2:4000", "tcp://10.0.0.3:4000"}
 

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_settings
-from pangeo_himat.catalog import load_catalog
 from pangeo_himat.cli import cli
-from pangeo_himat.fit import compute_fit, kube_reserved_cpu_millicores, node_shape
-from pangeo_himat.loader import load_settings
-from pangeo_himat.system_pods import SYSTEM_PODS, requests_on
+from pangeo_himat.fit.fit import compute_fit, kube_reserved_cpu_millicores, node_shape
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.fit.system_pods import SYSTEM_PODS, requests_on
+from pangeo_himat.settings.catalog import load_catalog
 
 # type: (max pods, kube-reserved CPU m, allocatable CPU m, allocatable memory MiB), by hand:
 #   max pods = ENIs * (IPs per ENI - 1) + 2

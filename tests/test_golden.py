@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_himat
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import plans
-from pangeo_himat.loader import load_settings
 
 GOLDEN = Path(__file__).parent / "golden"
 

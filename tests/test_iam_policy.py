@@ -11,13 +11,13 @@ import pytest
 from botocore import xform_name
 
 from conftest import run_himat
-from pangeo_himat.iam_policy import (
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.lifecycle.iam_policy import (
     BUDGETS_IAM_ACTION,
     DLM_ROLE_ACTIONS,
     HIMAT_OPERATIONS,
     operator_policy,
 )
-from pangeo_himat.loader import load_settings
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
 # IAM's service prefix -> botocore's service models (elasticloadbalancing covers both APIs).

@@ -8,9 +8,9 @@ from typing import Any
 import jsonschema
 
 from conftest import write_settings
-from pangeo_himat import names
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 
 def cluster_config(folder: Path, changes: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 DOCKER = ROOT / "docker"
 
@@ -24,7 +24,7 @@ def from_image() -> str:
 
 def test_dockerfile_builds_from_the_default_image_of_the_settings():
     shipped = yaml.safe_load((ROOT / "settings.yaml").read_text())["image"]
-    assert from_image() == shipped == load_settings(None)["image"]
+    assert from_image() == shipped == load_settings(None).image
 
 
 def test_chart_app_version_is_the_same_tag():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_himat, write_settings
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 
 def test_init_writes_the_shipped_settings_with_their_comments(tmp_path):
@@ -20,7 +20,7 @@ def test_init_writes_the_shipped_settings_with_their_comments(tmp_path):
     # Everything but the $schema line (which points where the editor finds the schema).
     assert written.splitlines()[1:] == shipped.splitlines()[1:]
     assert yaml.safe_load(written) == yaml.safe_load(shipped)
-    assert load_settings(tmp_path / "settings.yaml")["cluster"]["name"] == "himat"
+    assert load_settings(tmp_path / "settings.yaml").cluster.name == "himat"
 
 
 def test_init_points_the_editor_to_a_schema_that_exists(tmp_path):
@@ -63,7 +63,7 @@ def test_make_init_writes_the_settings_file(tmp_path):
     out = tmp_path / "mine.yaml"
     result = make("init", out)
     assert result.returncode == 0, result.stderr
-    assert load_settings(out)["cluster"]["region"]
+    assert load_settings(out).cluster.region
 
 
 @pytest.mark.parametrize(

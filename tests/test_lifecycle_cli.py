@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_himat
-from pangeo_himat.catalog import load_catalog
-from pangeo_himat.fit import max_pods
+from pangeo_himat.fit.fit import max_pods
+from pangeo_himat.settings.catalog import load_catalog
 
 PACKAGE = ROOT / "generator" / "pangeo_himat"
 ORIGINAL_TFVARS = Path(__file__).parent / "fixtures" / "tfvars" / "pangeo-himat.tfvars"

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat import names
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import plans
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 HELM = Path(os.environ.get("HIMAT_HELM4", ROOT / ".tools" / "bin" / "helm"))
 CLUSTER = "himat"
@@ -25,7 +25,7 @@ def objects(tmp_path_factory) -> dict[tuple[str, str], dict]:
     if not HELM.exists():
         pytest.skip(f"helm is not installed at {HELM}; `make tools` installs it")
     settings = load_settings(ROOT / "settings.yaml")
-    assert settings["cluster"]["name"] == CLUSTER
+    assert settings.cluster.name == CLUSTER
     values = tmp_path_factory.mktemp("values") / names.VALUES_FILE
     values.write_text(yaml.safe_dump(render_all(settings).values))
     target = plans.Target.of(settings)

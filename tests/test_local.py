@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from conftest import ROOT, write_settings
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.local import local_shape
 from pangeo_himat.local.shape import LocalShape, low_spill_warning, spill_problem
 

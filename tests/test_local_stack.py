@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 SCRIPT = ROOT / "scripts" / "local_stack.py"
 DOCKER = ROOT / "docker"
@@ -70,7 +70,7 @@ def test_check_fails_when_environment_yml_moves_a_pin(tmp_path):
 
 def test_image_versions_are_read_at_the_tag_the_settings_pin():
     image = yaml.safe_load((DOCKER / "image-packages.yml").read_text())
-    assert image["image"] == load_settings(None)["image"]
+    assert image["image"] == load_settings(None).image
     assert f"pangeo-docker-images/blob/{image['image'].rsplit(':', 1)[1]}/" in (
         (DOCKER / "image-packages.yml").read_text()
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.plots import DayPoint, NodeBar, fit_bars, plot_elastic_day, plot_week_cost
 
 sys.path.insert(0, str(ROOT / "scripts"))

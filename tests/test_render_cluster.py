@@ -6,9 +6,9 @@ import jsonschema
 import pytest
 
 from conftest import VARIANTS, write_settings
-from pangeo_himat import names
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 
 @pytest.fixture(params=sorted(VARIANTS), scope="module")
@@ -33,35 +33,35 @@ def test_spot_group_is_unmanaged_all_spot_with_price_cap(rendered):
     distribution = config["nodeGroups"][0]["instancesDistribution"]
     assert distribution["onDemandBaseCapacity"] == 0
     assert distribution["onDemandPercentageAboveBaseCapacity"] == 0
-    assert distribution["instanceTypes"] == settings["spot"]["instance_types"]
+    assert distribution["instanceTypes"] == list(settings.spot.instance_types)
     assert distribution["spotAllocationStrategy"] in (
         "price-capacity-optimized",
         "capacity-optimized",
     )
     assert distribution["capacityRebalance"] is True
-    if settings["spot"]["max_price"] is None:
+    if settings.spot.max_price is None:
         assert "maxPrice" not in distribution  # eksctl then caps at the on-demand price
     else:
-        assert distribution["maxPrice"] == settings["spot"]["max_price"]
+        assert distribution["maxPrice"] == settings.spot.max_price
 
 
 def test_stable_group_is_one_on_demand_node_in_the_first_zone(rendered):
     _, settings, result = rendered
     (stable,) = result.cluster_config["managedNodeGroups"]
-    assert stable["availabilityZones"] == [settings["cluster"]["zones"][0]]
+    assert stable["availabilityZones"] == [settings.cluster.zones[0]]
     assert (stable["minSize"], stable["maxSize"]) == (0, 1)
-    assert stable["desiredCapacity"] == (0 if settings["hibernate"] else 1)
+    assert stable["desiredCapacity"] == (0 if settings.hibernate else 1)
     assert "spot" not in stable and "instancesDistribution" not in stable
 
 
 def test_spot_zones_follow_spread_zones(rendered):
     _, settings, result = rendered
     spot = result.cluster_config["nodeGroups"][0]
-    zones = settings["cluster"]["zones"]
-    assert spot["availabilityZones"] == (zones if settings["spot"]["spread_zones"] else zones[:1])
-    expected = 0 if settings["hibernate"] else settings["spot"]["nodes"]
+    zones = list(settings.cluster.zones)
+    assert spot["availabilityZones"] == (zones if settings.spot.spread_zones else zones[:1])
+    expected = 0 if settings.hibernate else settings.spot.nodes
     assert spot["desiredCapacity"] == expected
-    assert (spot["minSize"], spot["maxSize"]) == (0, settings["spot"]["max_nodes"])
+    assert (spot["minSize"], spot["maxSize"]) == (0, settings.spot.max_nodes)
 
 
 def test_oidc_and_ebs_csi_addon_with_its_policy(rendered):
@@ -88,7 +88,7 @@ def test_labels_taint_and_autoscaler_tags_agree(rendered):
     assert tags[f"{prefix}/node-template/taint/{taint['key']}"] == (
         f"{taint['value']}:{taint['effect']}"
     )
-    assert tags[f"{prefix}/{settings['cluster']['name']}"] == "owned"
+    assert tags[f"{prefix}/{settings.cluster.name}"] == "owned"
     assert spot["propagateASGTags"] is True
     assert stable["labels"] == dict([names.CORE_LABEL, names.SCHEDULER_LABEL])
     assert "taints" not in stable
@@ -98,7 +98,7 @@ def test_cost_tags_on_cluster_and_both_nodegroups(rendered):
     _, settings, result = rendered
     config = result.cluster_config
     for tagged in (config["metadata"], config["nodeGroups"][0], config["managedNodeGroups"][0]):
-        assert settings["cluster"]["tags"].items() <= tagged["tags"].items()
+        assert settings.cluster.tags.items() <= tagged["tags"].items()
 
 
 def test_pods_cannot_reach_node_credentials(rendered):
@@ -112,7 +112,7 @@ def test_pods_cannot_reach_node_credentials(rendered):
 
 def test_version_is_a_string(rendered):
     _, settings, result = rendered
-    assert result.cluster_config["metadata"]["version"] == settings["cluster"]["kubernetes_version"]
+    assert result.cluster_config["metadata"]["version"] == settings.cluster.kubernetes_version
     assert isinstance(result.cluster_config["metadata"]["version"], str)
 
 
@@ -137,6 +137,4 @@ def test_every_add_on_is_named_and_eksctl_adds_none(rendered):
 def test_upgrade_policy_follows_cluster_support(rendered):
     _, settings, result = rendered
     support = result.cluster_config["upgradePolicy"]["supportType"]
-    assert (
-        support == {"standard": "STANDARD", "extended": "EXTENDED"}[settings["cluster"]["support"]]
-    )
+    assert support == {"standard": "STANDARD", "extended": "EXTENDED"}[settings.cluster.support]

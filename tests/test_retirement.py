@@ -26,15 +26,15 @@ import yaml
 from distributed import Client
 
 from conftest import deployment_pod_spec, render_chart_from_settings
-from pangeo_himat import names
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_values import (
+from pangeo_himat.render import names
+from pangeo_himat.render.render_values import (
     WORKER_MEMORY_RESERVE_HOOK_MIB,
     WORKER_MEMORY_RESERVE_PARENT_MIB,
     WORKER_MEMORY_RESERVE_PER_NANNY_MIB,
     WORKER_MEMORY_RESERVE_TRACKER_MIB,
     worker_memory_reserve_mib,
 )
+from pangeo_himat.settings.quantities import memory_mib
 
 pytestmark = pytest.mark.slow
 

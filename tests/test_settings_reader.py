@@ -14,12 +14,11 @@ from click.testing import CliRunner
 
 from conftest import ROOT, helm_template, kubernetes_versions, pod_specs, write_settings
 from pangeo_himat.cli import cli
-from pangeo_himat.errors import Problem
-from pangeo_himat.loader import load_settings
-from pangeo_himat.reader import MAX_BYTES
-from pangeo_himat.regions import load_regions
-from pangeo_himat.render_values import split_image
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render.render_values import split_image
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.reader import MAX_BYTES
+from pangeo_himat.settings.regions import load_regions
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -205,12 +204,12 @@ def test_merge_keys_still_work(tmp_path):
         "jupyter:\n  <<: *res\n  memory: 5000Mi\n"
     )
     loaded = load_settings(settings)
-    assert loaded["jupyter"]["cpu"] == "1000m"
-    assert loaded["jupyter"]["memory"] == "5000Mi"
+    assert loaded.jupyter.cpu == "1000m"
+    assert loaded.jupyter.memory == "5000Mi"
 
 
 def test_settings_without_line_information_can_name_a_problem():
-    settings = Settings({"cluster": {"name": "himat"}})
+    settings = load_settings(None)
     assert settings.problem(("cluster", "name"), "is bad") == Problem(
         "<embedded defaults>", None, "cluster.name", "is bad"
     )

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import run_himat
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
 
 ORIGINAL = Path(__file__).parent / "fixtures" / "tfvars" / "pangeo-himat.tfvars"
 GROUP_IMAGE = "jonahjoughin/pangeo-himat"
@@ -29,18 +29,18 @@ def test_original_tfvars_become_valid_equivalent_settings(tmp_path, pinned):
     result = run_himat("import-tfvars", str(pinned), "-o", str(out))
     assert result.returncode == 0, result.stderr
     settings = load_settings(out)
-    assert settings["cluster"]["name"] == "pangeo-himat"
-    assert settings["cluster"]["region"] == "us-west-2"
-    assert settings["cluster"]["zones"] == ["us-west-2a", "us-west-2b"]
-    assert settings["spot"]["instance_types"] == ["m5.xlarge"]
-    assert settings["spot"]["nodes"] == 3
-    assert settings["workers"] | {"count": "auto"} == settings["workers"]
-    assert (settings["workers"]["cpu"], settings["workers"]["memory"]) == ("400m", "1600Mi")
-    assert (settings["workers"]["threads"], settings["workers"]["processes"]) == (1, 1)
-    assert (settings["scheduler"]["cpu"], settings["scheduler"]["memory"]) == ("1500m", "6000Mi")
-    assert (settings["jupyter"]["cpu"], settings["jupyter"]["memory"]) == ("1500m", "6000Mi")
-    assert settings["jupyter"]["storage"] == "16Gi"
-    assert settings["image"] == f"{GROUP_IMAGE}:{PINNED_TAG}"
+    assert settings.cluster.name == "pangeo-himat"
+    assert settings.cluster.region == "us-west-2"
+    assert list(settings.cluster.zones) == ["us-west-2a", "us-west-2b"]
+    assert list(settings.spot.instance_types) == ["m5.xlarge"]
+    assert settings.spot.nodes == 3
+    assert settings.workers.count == "auto"
+    assert (settings.workers.cpu, settings.workers.memory) == ("400m", "1600Mi")
+    assert (settings.workers.threads, settings.workers.processes) == (1, 1)
+    assert (settings.scheduler.cpu, settings.scheduler.memory) == ("1500m", "6000Mi")
+    assert (settings.jupyter.cpu, settings.jupyter.memory) == ("1500m", "6000Mi")
+    assert settings.jupyter.storage == "16Gi"
+    assert settings.image == f"{GROUP_IMAGE}:{PINNED_TAG}"
 
 
 def test_import_explains_what_it_changed(pinned):

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from conftest import CHART, VARIANTS, helm_template, pod_specs, write_settings
-from pangeo_himat import names
-from pangeo_himat.loader import load_settings
-from pangeo_himat.render import render_all
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
 
 CHOSEN = ["defaults", "hibernating", "load-balancer", "three-buckets", "eu-west-1-spread"]
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, calls, helm_template, himat, of_kind, plan_only, write_settings
-from pangeo_himat import render_backup
-from pangeo_himat.loader import load_settings
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import render_backup
 
 VOLUME = "vol-0123456789abcdef0"
 STATE = Path("clusterconfig") / "himat" / "state.yaml"
@@ -233,7 +233,7 @@ def test_the_policy_keeps_as_many_snapshots_as_the_settings_and_dlm_allow():
     assert keep["maximum"] == render_backup.KEEP_MAX and keep["minimum"] == 1
     settings = load_settings(ROOT / "settings.yaml")
     (schedule,) = render_backup.policy_details(settings)["Schedules"]
-    assert schedule["RetainRule"] == {"Count": settings["jupyter"]["backup"]["keep"]}
+    assert schedule["RetainRule"] == {"Count": settings.jupyter.backup.keep}
     assert schedule["CreateRule"]["Interval"] == 24 and schedule["CopyTags"] is True
 
 
@@ -285,5 +285,5 @@ def test_a_bare_off_in_yaml_turns_backups_off(tmp_path):
     path.write_text(text.replace("schedule: daily", "schedule: off"))
     assert "schedule: off" in path.read_text()
     settings = load_settings(path)
-    assert settings["jupyter"]["backup"]["schedule"] is False  # YAML 1.1 reads off as false
+    assert settings.jupyter.backup.schedule is False  # YAML 1.1 reads off as false
     assert not render_backup.backup_enabled(settings)

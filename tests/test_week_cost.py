@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from conftest import write_settings
 from pangeo_himat.cli import cli
-from pangeo_himat.cost import estimate_cost
-from pangeo_himat.fit import compute_fit
-from pangeo_himat.loader import load_settings
-from pangeo_himat.week_cost import Week, hourly_prices, typical_week
+from pangeo_himat.cost.cost import estimate_cost
+from pangeo_himat.cost.week_cost import Week, hourly_prices, typical_week
+from pangeo_himat.fit.fit import compute_fit
+from pangeo_himat.fit.loader import load_settings
 
 
 def week_of(tmp_path, week: Week, changes=None):

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from conftest import ROOT, write_settings
 from pangeo_himat.cli import cli
-from pangeo_himat.errors import OutputError
-from pangeo_himat.writer import write_all
+from pangeo_himat.render.writer import write_all
+from pangeo_himat.settings.errors import OutputError
 
 # Root ignores file modes; without these capabilities it obeys them like any user.
 AS_AN_ORDINARY_USER = (

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.loader import load_settings
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
 
 DEFAULT_SETTINGS = "settings.yaml"
 

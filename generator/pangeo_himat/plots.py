@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # files only: never a window, never a display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from pangeo_himat.fit import FitReport, NodeFit  # noqa: E402
+from pangeo_himat.fit.fit import FitReport, NodeFit  # noqa: E402
 
 # One colour per kind of pod, the same in every picture (matplotlib's tab10 palette).
 COLOURS = {

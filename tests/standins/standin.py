@@ -189,7 +189,7 @@ def kubectl_get(args: list[str], world: dict) -> int:
         print(json.dumps({"kind": "List", "items": items}))
         return 0
     if kind == "configmap" and name.endswith("-sleep"):
-        # The worker controller's sleep record (pangeo_himat.elastic.kube.sleep_record).
+        # The worker controller's sleep record (pangeo_himat.controller.kube.sleep_record).
         if not os.environ.get("STANDIN_SLEPT"):
             return not_found("configmaps", name)
         data = {"reason": "idle 8h", "slept_at": "2026-12-01T02:00:00Z", "by": "worker-controller"}
@@ -333,7 +333,7 @@ def answer(tool: str, args: list[str]) -> int:
         status = kubectl_reachable(world)
         return status or kubectl_get(args, world)
     if tool == "kubectl" and args[:1] == ["logs"]:
-        # The worker controller's JSON lines (pangeo_himat.elastic.loop), as kubectl logs prints.
+        # The worker controller's JSON lines (pangeo_himat.controller.loop), as kubectl logs prints.
         for reason in ("hold 3 (wanted 3)", "scale down 3 -> 2 (idle 30m)"):
             record = {"at": "2026-12-01T10:00:00Z", "current": 3, "reason": reason}
             print(json.dumps(record, sort_keys=True))

@@ -9,13 +9,13 @@ import click
 
 from pangeo_himat.cli.destroy import live_volume
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
-from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import answers, backup, plans, volumes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.state import load_state
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
 
 # EC2 snapshot IDs: `snap-` and 8 or 17 hex digits, like volume IDs (EC2 API, resource IDs).
 SNAPSHOT_ID = re.compile(r"^snap-([0-9a-f]{8}|[0-9a-f]{17})$")
@@ -24,7 +24,7 @@ VOLUME_PLACEHOLDER = "<volume of the claim>"
 
 def _volume_to_copy(settings: Settings) -> str | None:
     """jupyter.volume_id, else the live claim's volume, else the one state.yaml keeps."""
-    chosen: str | None = settings["jupyter"]["volume_id"]
+    chosen: str | None = settings.jupyter.volume_id
     if chosen is not None:
         return chosen
     target = Target.of(settings)
@@ -46,13 +46,13 @@ def backup_command(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
     if dry_run:
-        chosen = settings["jupyter"]["volume_id"]
+        chosen = settings.jupyter.volume_id
         if chosen is None:
             for query in (plans.cluster_query(target), plans.claim_query(target)):
                 click.echo(f"# asks first: {query.shell()}")
             click.echo(f"# asks first: {plans.volume_query(VOLUME_PLACEHOLDER).shell()}")
-        volume_id = chosen or "<jupyter-volume-id>"
-        print_plan([backup.snapshot_step(target, volume_id, "backup")])
+        planned_id = chosen or "<jupyter-volume-id>"
+        print_plan([backup.snapshot_step(target, planned_id, "backup")])
         print_plan([backup.wait_snapshot_step(target, "<snapshot-id>")])
         return
     volume_id = _volume_to_copy(settings)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from pangeo_himat import budget
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import budget
+from pangeo_himat.settings.model import Settings
 
 ACCOUNT = budget_plans.ACCOUNT_PLACEHOLDER
 
@@ -70,11 +70,11 @@ def apply_cluster_budget(settings: Settings) -> None:
     else:
         steps = budget_plans.create_budget_steps(settings, account)
     run_steps("cluster", steps)
-    limit = float(settings["budget"]["monthly_usd"])
+    limit = budget.limit_usd(settings)
     click.echo(
         f"budget {name} {'updated' if exists else 'created'}: USD {limit:.2f}/month, alerts at "
         f"{budget.ACTUAL_PERCENT} % actual and {budget.FORECASTED_PERCENT} % forecast to "
-        + ", ".join(settings["budget"]["notify"])
+        + ", ".join(settings.budget.notify)
     )
     click.echo(activation_hint())
 

@@ -8,20 +8,21 @@ A re-run resumes from the record, also when the cluster is already gone.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, say_cost, validated
+from pangeo_himat.cost.plan_cost import DESTROYED, RUNNING, ClusterState
 from pangeo_himat.lifecycle import answers, plans, volumes
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
-from pangeo_himat.plan_cost import DESTROYED, RUNNING, ClusterState
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.settings.model import Settings
 
 VOLUME_PLACEHOLDER = "<jupyter-volume-id>"
 
@@ -121,7 +122,7 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
     state_path = Path(target.state_file)
     state = load_state(state_path)
     if dry_run:
-        exposed = settings["jupyter"]["expose"] == "loadbalancer"
+        exposed = settings.jupyter.expose == "loadbalancer"
         shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
         for query in [*plans.destroy_queries(target), *destroy_budget_queries(settings)]:
@@ -174,7 +175,7 @@ def _destroy(
         run_steps("destroy", deletion)
     delete_budget(settings, "destroy")
     reloaded = load_state(state_path)
-    zones = settings["cluster"]["zones"]
+    zones = settings.cluster.zones
     _summary(target, state_path, reloaded, volume, delete_data, snapshot_id, zones)
 
 
@@ -191,7 +192,7 @@ def _summary(
     volume: KeptVolume | None,
     delete_data: bool,
     snapshot_id: str | None,
-    zones: list[str],
+    zones: Sequence[str],
 ) -> None:
     if delete_data and volume is not None:
         save_state(state_path, state.with_volume(None))
@@ -218,7 +219,7 @@ def _summary(
         click.echo(f"destroyed {target.cluster}; no notebooks' volume was found to keep")
 
 
-def _reuse_lines(zones: list[str], volume: KeptVolume) -> list[str]:
+def _reuse_lines(zones: Sequence[str], volume: KeptVolume) -> list[str]:
     """The settings lines that give the next cluster this home (the zone only if it differs)."""
     lines = ["to reuse it in the next cluster, set in the settings:"]
     lines.append(volumes.settings_line(volume.volume_id))

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat import week_cost
-from pangeo_himat.budget import cost_note
-from pangeo_himat.catalog import load_catalog
-from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost, format_cost
-from pangeo_himat.data_access import bucket_policy, data_role_name
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.fit import checked_fit, compute_fit
-from pangeo_himat.fit_table import format_fit
-from pangeo_himat.instance_table import format_instance_types
-from pangeo_himat.loader import parse_settings
+from pangeo_himat.cli.tfvars import import_tfvars, schema_comment
+from pangeo_himat.cost import week_cost
+from pangeo_himat.cost.cost import HOURS_PER_MONTH, estimate_cost, format_cost
+from pangeo_himat.fit.fit import checked_fit, compute_fit
+from pangeo_himat.fit.fit_table import format_fit
+from pangeo_himat.fit.instance_table import format_instance_types
+from pangeo_himat.fit.loader import parse_settings
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
-from pangeo_himat.render import render_all, write_rendered
-from pangeo_himat.tfvars import import_tfvars, schema_comment
-from pangeo_himat.writer import write_atomic
+from pangeo_himat.render.budget import cost_note
+from pangeo_himat.render.data_access import bucket_policy, data_role_name
+from pangeo_himat.render.render import render_all, write_rendered
+from pangeo_himat.render.writer import write_atomic
+from pangeo_himat.settings.catalog import load_catalog
+from pangeo_himat.settings.errors import InputError, Problem
 
 
 @click.command()
@@ -67,18 +67,18 @@ def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
     limits = rendered.values["worker"]["resources"]["limits"]
     click.echo(
         f"{fit.worker_count} workers ({limits['cpu']} CPU, {limits['memory']} each) on "
-        f"{fit.spot_nodes} spot nodes; hibernate: {str(settings['hibernate']).lower()}"
+        f"{fit.spot_nodes} spot nodes; hibernate: {str(settings.hibernate).lower()}"
     )
-    buckets = settings["data"]["buckets"]
+    buckets = settings.data.buckets
     if not buckets:
         click.echo("S3 access: none (data.buckets is empty, so no IAM role is created)")
         return
     click.echo(
         f"S3 access: role {data_role_name(settings)} for Jupyter and workers: "
-        + ", ".join(f"{b['name']} ({b['access']})" for b in buckets)
+        + ", ".join(f"{b.name} ({b.access})" for b in buckets)
     )
     if explain:
-        policy = bucket_policy(buckets, settings["cluster"]["region"])
+        policy = bucket_policy(buckets, settings.cluster.region)
         click.echo(json.dumps(policy, indent=2))
 
 
@@ -109,7 +109,7 @@ def fit(
         raise InputError([Problem(str(plot_path), None, "--plot", message)])
     settings = read_settings(settings_path)
     if list_types:
-        click.echo(format_instance_types(load_catalog(), settings["cluster"]["region"], as_json))
+        click.echo(format_instance_types(load_catalog(), settings.cluster.region, as_json))
         return
     report = compute_fit(settings)
     if as_json:

@@ -19,15 +19,15 @@ from pangeo_himat.cli.stages import (
     validated,
     with_shipped_chart,
 )
-from pangeo_himat.errors import InputError
+from pangeo_himat.cost.plan_cost import ABSENT, HIBERNATED, HIBERNATED_ALL, RUNNING, ClusterState
 from pangeo_himat.lifecycle import plans, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
-from pangeo_himat.plan_cost import ABSENT, HIBERNATED, HIBERNATED_ALL, RUNNING, ClusterState
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.errors import InputError
+from pangeo_himat.settings.model import Settings
 
 AWS_TOOLS = ["eksctl", "kubectl", "aws"]
 
@@ -103,13 +103,13 @@ def install(settings_path: Path | None, dry_run: bool) -> None:
             click.echo(line)
         click.echo(
             f"installed: {result.fit.worker_count} Dask workers, Jupyter with "
-            f"{settings['jupyter']['storage']} of kept storage"
+            f"{settings.jupyter.storage} of kept storage"
         )
 
 
 def _print_volume_check(settings: Settings) -> None:
     """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
-    volume_id = settings["jupyter"]["volume_id"]
+    volume_id = settings.jupyter.volume_id
     if volume_id is not None:
         query = plans.ebs_volume_query(Target.of(settings), volume_id)
         click.echo(f"# asks first: {query.shell()}")
@@ -147,9 +147,7 @@ def resume(settings_path: Path | None, dry_run: bool) -> None:
         _say_why_it_slept(settings)
     execute("resume", plans.resume_steps(settings, result.fit), dry_run)
     if not dry_run:
-        click.echo(
-            f"resumed: {settings['spot']['nodes']} spot nodes, {result.fit.worker_count} workers"
-        )
+        click.echo(f"resumed: {settings.spot.nodes} spot nodes, {result.fit.worker_count} workers")
     say_cost(
         "resume", settings, result.fit, ClusterState(HIBERNATED), ClusterState(RUNNING), dry_run
     )
@@ -161,7 +159,7 @@ def resume(settings_path: Path | None, dry_run: bool) -> None:
 def scale(settings_path: Path | None, dry_run: bool, nodes: int) -> None:
     """Set the spot node count (0 to spot.max_nodes) and the workers that fit."""
     settings = validated(settings_path, changes_aws=True)
-    maximum = settings["spot"]["max_nodes"]
+    maximum = settings.spot.max_nodes
     if not 0 <= nodes <= maximum:
         message = (
             f"cannot scale to {nodes} nodes; expected 0 to {maximum} "
@@ -173,7 +171,7 @@ def scale(settings_path: Path | None, dry_run: bool, nodes: int) -> None:
     execute("scale", plans.scale_steps(settings, result.fit, nodes), dry_run)
     if not dry_run:
         workers = nodes * result.fit.workers_per_node
-        if settings["workers"]["adaptive"] is not None:
+        if settings.workers.adaptive is not None:
             workers_text = f"adaptive workers up to {workers} (the controller follows the work)"
         else:
             workers_text = f"{workers} workers"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.cli.running import follows_line, read_live, support_line
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.lifecycle import answers, backup, plans, volumes
@@ -16,7 +15,8 @@ from pangeo_himat.lifecycle.output import parsed
 from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
-from pangeo_himat.versions import today
+from pangeo_himat.render import names
+from pangeo_himat.settings.versions import today
 
 
 @click.command()
@@ -77,7 +77,7 @@ def connect(settings_path: Path | None, dry_run: bool) -> None:
     rendered(settings)
     preflighted(["kubectl"], dry_run, credentials=False)
     target = Target.of(settings)
-    exposed = settings["jupyter"]["expose"] == "loadbalancer"
+    exposed = settings.jupyter.expose == "loadbalancer"
     if dry_run:
         print_plan(plans.connect_checks(target))
         if exposed:

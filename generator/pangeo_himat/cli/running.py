@@ -15,7 +15,6 @@ from typing import Any
 import click
 import yaml
 
-from pangeo_himat import names
 from pangeo_himat.cli.stages import (
     lifecycle_verb,
     preflighted,
@@ -24,17 +23,18 @@ from pangeo_himat.cli.stages import (
     validated,
     with_shipped_chart,
 )
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.cost.plan_cost import HIBERNATED_ALL, RUNNING, ClusterState
 from pangeo_himat.lifecycle import live, plans, upgrade
 from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
-from pangeo_himat.plan_cost import HIBERNATED_ALL, RUNNING, ClusterState
-from pangeo_himat.render import Rendered, render_all
-from pangeo_himat.settings import Settings
-from pangeo_himat.versions import load_calendar
+from pangeo_himat.render import names
+from pangeo_himat.render.render import Rendered, render_all
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
+from pangeo_himat.settings.versions import load_calendar
 
 
 def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
@@ -148,7 +148,7 @@ def _live_for_upgrade(target: Target, dry_run: bool) -> live.LiveCluster:
 
 def assumed_live(settings: Settings) -> live.LiveCluster:
     """--dry-run without eksctl: the cluster as the settings render it one minor below."""
-    wanted = settings["cluster"]["kubernetes_version"]
+    wanted = settings.cluster.kubernetes_version
     version = f"1.{upgrade.minor(wanted) - 1}"
     config = render_all(settings.replaced(("cluster", "kubernetes_version"), version))
     groups = tuple(
@@ -180,7 +180,7 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     result = rendered(settings)
     preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
-    wanted = settings["cluster"]["kubernetes_version"]
+    wanted = settings.cluster.kubernetes_version
     assumed = dry_run and shutil.which("eksctl") is None
     if assumed:
         found = assumed_live(settings)

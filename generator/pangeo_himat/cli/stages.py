@@ -14,9 +14,8 @@ from typing import Any
 
 import click
 
-from pangeo_himat import names
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.fit import FitReport
+from pangeo_himat.cost.plan_cost import ClusterState, plan_cost_lines
+from pangeo_himat.fit.fit import FitReport
 from pangeo_himat.lifecycle import answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
@@ -29,10 +28,11 @@ from pangeo_himat.lifecycle.runner import (
 )
 from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
-from pangeo_himat.plan_cost import ClusterState, plan_cost_lines
-from pangeo_himat.render import Rendered, render_all, write_rendered
-from pangeo_himat.settings import Settings
-from pangeo_himat.shipped import chart_dir
+from pangeo_himat.render import names
+from pangeo_himat.render.render import Rendered, render_all, write_rendered
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
+from pangeo_himat.settings.shipped import chart_dir
 
 
 def lifecycle_verb(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,7 +133,7 @@ def urls(settings: Settings) -> list[str]:
     target = Target.of(settings)
     scheduler = names.scheduler_service(target.cluster)
     token = f"token: {plans.token_hint(target)}"
-    if settings["jupyter"]["expose"] == "loadbalancer":
+    if settings.jupyter.expose == "loadbalancer":
         answer = observe(plans.load_balancer_query(target))
         host = parsed(answer, answers.host_name, "a host name") or "<load balancer pending>"
         base = f"https://{host}"

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.iam_policy import ACCOUNT_PLACEHOLDER, operator_policy
-from pangeo_himat.loader import parse_settings
+from pangeo_himat.cli.tfvars import schema_comment
+from pangeo_himat.fit.loader import parse_settings
+from pangeo_himat.lifecycle.iam_policy import ACCOUNT_PLACEHOLDER, operator_policy
 from pangeo_himat.options import (
     DEFAULT_SETTINGS,
     read_settings,
     reports_input_errors,
     settings_option,
 )
-from pangeo_himat.shipped import settings_template
-from pangeo_himat.tfvars import schema_comment
-from pangeo_himat.writer import write_atomic
+from pangeo_himat.render.writer import write_atomic
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.shipped import settings_template
 
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=.*$", re.MULTILINE)
 ACCOUNT_ID = re.compile(r"^\d{12}$")

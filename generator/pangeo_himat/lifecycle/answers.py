@@ -7,8 +7,8 @@ import base64
 import json
 from typing import Any
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle.state import KeptVolume
+from pangeo_himat.render import names
 
 # The EBS CSI driver's zone keys on the volumes it creates: its own, and the well-known one
 # (kubernetes-sigs/aws-ebs-csi-driver pkg/driver/driver.go ZoneTopologyKey and
@@ -47,7 +47,7 @@ def running_pod(text: str, component: str) -> str | None:
 
 
 def decisions(text: str) -> list[str]:
-    """kubectl logs of the worker controller: one JSON object a line (pangeo_himat.elastic.loop
+    """kubectl logs of the worker controller: one JSON object a line (pangeo_himat.controller.loop
     json_line); each as `<at> <reason or error>`. Lines that are not such objects are skipped."""
     shown = []
     for line in text.splitlines():

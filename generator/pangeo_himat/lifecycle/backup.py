@@ -6,10 +6,14 @@ JSON where himat reads the answer.
 
 from __future__ import annotations
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle.plans import Step, Target
-from pangeo_himat.render_backup import backup_enabled, policy_description, policy_details_json
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render_backup import (
+    backup_enabled,
+    policy_description,
+    policy_details_json,
+)
+from pangeo_himat.settings.model import Settings
 
 # `aws dlm create-default-role` creates this role once (and leaves it as it is afterwards), with
 # the AWS managed policy AWSDataLifecycleManagerServiceRole (aws-cli
@@ -121,7 +125,7 @@ def wait_snapshot_step(target: Target, snapshot_id: str) -> Step:
 def restore_step(settings: Settings, snapshot_id: str, size_gib: int) -> Step:
     """An encrypted gp3 volume in zones[0], of jupyter.storage's size, tagged for the policy."""
     target = Target.of(settings)
-    zone = settings["cluster"]["zones"][0]
+    zone = settings.cluster.zones[0]
     argv = (
         *("aws", "ec2", "create-volume", "--snapshot-id", snapshot_id),
         *("--availability-zone", zone, "--volume-type", "gp3", "--encrypted"),

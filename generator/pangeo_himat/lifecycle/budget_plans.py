@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pangeo_himat import budget
 from pangeo_himat.lifecycle.plans import Step
-from pangeo_himat.settings import Settings
+from pangeo_himat.render import budget
+from pangeo_himat.settings.model import Settings
 
 # aws on an absent budget: exit 254 and "An error occurred (NotFoundException) when calling the
 # DescribeBudget operation: Unable to get budget: <name> - the budget doesn't exist." (Budgets
@@ -89,7 +89,7 @@ def update_budget_steps(
         create = ("aws", "budgets", "create-notification", *on_budget)
         steps.append(
             Step(
-                f"add the {kind} alert for {len(settings['budget']['notify'])} addresses",
+                f"add the {kind} alert for {len(settings.budget.notify)} addresses",
                 (
                     *create,
                     *("--notification", _json(notification)),

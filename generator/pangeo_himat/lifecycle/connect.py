@@ -8,7 +8,6 @@ import time
 
 import click
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle import answers
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import (
@@ -19,6 +18,7 @@ from pangeo_himat.lifecycle.plans import (
     token_query,
 )
 from pangeo_himat.lifecycle.runner import observe
+from pangeo_himat.render import names
 
 POLL_S = 0.5
 STOP_TIMEOUT_S = 5

@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle import plans
 from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup
 from pangeo_himat.lifecycle.plans import Step, Target
-from pangeo_himat.render_cluster import group_name
+from pangeo_himat.render import names
+from pangeo_himat.render.render_cluster import group_name
 
 ROLLOUT_TIMEOUT = "15m"
 

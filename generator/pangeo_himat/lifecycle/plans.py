@@ -11,11 +11,11 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat import cluster_autoscaler, names, termination_handler
-from pangeo_himat.fit import FitReport
-from pangeo_himat.render import render_all
-from pangeo_himat.render_controller import adaptive_bounds
-from pangeo_himat.settings import Settings
+from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.render import cluster_autoscaler, names, termination_handler
+from pangeo_himat.render.render import render_all
+from pangeo_himat.render.render_controller import adaptive_bounds
+from pangeo_himat.settings.model import Settings
 
 HELM_TIMEOUT = "15m"
 
@@ -82,12 +82,12 @@ class Target:
 
     @classmethod
     def of(cls, settings: Settings) -> Target:
-        name = settings["cluster"]["name"]
+        name = settings.cluster.name
         folder = Path(names.OUTPUT_DIR_NAME) / name
         config = render_all(settings).cluster_config
         return cls(
             cluster=name,
-            region=settings["cluster"]["region"],
+            region=settings.cluster.region,
             namespace=names.namespace(name),
             release=names.release_name(name),
             eksctl_file=str(folder / names.EKSCTL_FILE),
@@ -209,7 +209,7 @@ def status_queries(settings: Settings) -> list[Step]:
     """What status reads, in the order it prints the answers."""
     target = Target.of(settings)
     steps = [*live_queries(target), pods_query(target), sleep_record_query(target)]
-    if settings["jupyter"]["expose"] == "loadbalancer":
+    if settings.jupyter.expose == "loadbalancer":
         steps.append(load_balancer_query(target))
     return steps
 
@@ -370,7 +370,7 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
         _scale_controller(target, 0),
         _scale_autoscaler(0),
         _scale_workers(target, 0),
-        _eksctl_scale(target, target.spot_group, 0, settings["spot"]["max_nodes"]),
+        _eksctl_scale(target, target.spot_group, 0, settings.spot.max_nodes),
     ]
     if everything:
         steps.append(_eksctl_scale(target, target.stable_group, 0, 1))
@@ -380,10 +380,10 @@ def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
 def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
     """Nodes back to the settings, then the workers that fit on them."""
     target = Target.of(settings)
-    spot = settings["spot"]
+    spot = settings.spot
     return [
         _eksctl_scale(target, target.stable_group, 1, 1),
-        _eksctl_scale(target, target.spot_group, spot["nodes"], spot["max_nodes"]),
+        _eksctl_scale(target, target.spot_group, spot.nodes, spot.max_nodes),
         _scale_workers(target, fit.worker_count),
         forget_sleep_step(target),
         _scale_autoscaler(1),
@@ -394,7 +394,7 @@ def resume_steps(settings: Settings, fit: FitReport) -> list[Step]:
 def scale_steps(settings: Settings, fit: FitReport, nodes: int) -> list[Step]:
     """Spot nodes to `nodes`, workers to what fits on them."""
     target = Target.of(settings)
-    spot = _eksctl_scale(target, target.spot_group, nodes, settings["spot"]["max_nodes"])
+    spot = _eksctl_scale(target, target.spot_group, nodes, settings.spot.max_nodes)
     bounds = adaptive_bounds(settings, fit)
     if bounds is None:
         return [spot, _scale_workers(target, nodes * fit.workers_per_node)]

@@ -1,6 +1,6 @@
 """The sleep record: the ConfigMap the worker controller writes before it hibernates the cluster.
 
-Its data is pangeo_himat.elastic.kube.sleep_record's (reason, slept_at, by). `resume` prints it
+Its data is pangeo_himat.controller.kube.sleep_record's (reason, slept_at, by). `resume` prints it
 and then deletes it; `status` shows it while the cluster sleeps.
 """
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.writer import to_yaml, write_atomic
+from pangeo_himat.render.writer import to_yaml, write_atomic
+from pangeo_himat.settings.errors import InputError, Problem
 
 POLICIES_KEY = "pod_identity_policies"
 BACKUP_POLICY_KEY = "backup_policy"

@@ -9,9 +9,9 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle.output import Answer, ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.settings.errors import InputError, Problem
 
 PROBE_TIMEOUT_S = 60
 

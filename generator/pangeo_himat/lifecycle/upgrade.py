@@ -16,11 +16,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pangeo_himat import names
 from pangeo_himat.lifecycle.drift import create_group_step, retire_steps
 from pangeo_himat.lifecycle.live import LiveCluster
 from pangeo_himat.lifecycle.plans import Step, Target, kubeconfig_step
-from pangeo_himat.versions import Calendar
+from pangeo_himat.render import names
+from pangeo_himat.settings.versions import Calendar
 
 # As in settings.py: keep jsonschema (which kubernetes-validate uses) from compiling the
 # rfc3987_syntax grammar at import, ~1.2 s of every `himat` call; no schema here checks IRIs.

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.errors import InputError
 from pangeo_himat.lifecycle import backup, backup_answers, plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
 from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, TakenSnapshot, load_state, save_state
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_backup import policy_digest
-from pangeo_himat.settings import Settings
+from pangeo_himat.render.render_backup import policy_digest
+from pangeo_himat.settings.errors import InputError
+from pangeo_himat.settings.model import Settings
+from pangeo_himat.settings.quantities import memory_mib
 
 VOLUME_KEY = ("jupyter", "volume_id")
 # EC2 volume states a volume can be attached in (EC2 API, Volume.State: creating | available |
@@ -30,7 +30,7 @@ POLICY_PLACEHOLDER = "<policy-id>"
 
 def storage_gib(settings: Settings) -> int:
     """jupyter.storage in whole GiB (rounded up), the size EC2 takes for a new volume."""
-    return -(-memory_mib(settings["jupyter"]["storage"]) // 1024)
+    return -(-memory_mib(settings.jupyter.storage) // 1024)
 
 
 def settings_line(volume_id: str) -> str:
@@ -41,11 +41,11 @@ def settings_line(volume_id: str) -> str:
 def check_volume_zone(settings: Settings) -> KeptVolume | None:
     """jupyter.volume_id's volume, refused (exit 2) unless it exists, is usable and is in
     zones[0], the only zone where the stable node (and so Jupyter) runs."""
-    volume_id = settings["jupyter"]["volume_id"]
+    volume_id = settings.jupyter.volume_id
     if volume_id is None:
         return None
     target = Target.of(settings)
-    first_zone = settings["cluster"]["zones"][0]
+    first_zone = settings.cluster.zones[0]
     found = parsed(
         observe(plans.ebs_volume_query(target, volume_id)), backup_answers.volume, "a volume"
     )
@@ -71,10 +71,10 @@ def warn_unused_kept_volume(settings: Settings) -> None:
     """A kept volume on record while jupyter.volume_id is unset: install makes an empty home."""
     target = Target.of(settings)
     kept = load_state(Path(target.state_file)).volume
-    if kept is None or settings["jupyter"]["volume_id"] is not None:
+    if kept is None or settings.jupyter.volume_id is not None:
         return
     where = f" in {kept.zone}" if kept.zone else ""
-    first_zone = settings["cluster"]["zones"][0]
+    first_zone = settings.cluster.zones[0]
     zone = (
         f" and cluster.zones[0]: {kept.zone} (now {first_zone})"
         if kept.zone and kept.zone != first_zone
@@ -100,8 +100,8 @@ def backup_policy_steps(settings: Settings) -> list[Step]:
     target = Target.of(settings)
     policy = _live_policy(target)
     steps = []
-    if settings["jupyter"]["volume_id"] is not None:
-        steps.append(backup.tag_volume_step(target, settings["jupyter"]["volume_id"]))
+    if settings.jupyter.volume_id is not None:
+        steps.append(backup.tag_volume_step(target, settings.jupyter.volume_id))
     applied = load_state(Path(target.state_file)).backup_policy()
     if policy is not None and applied == (policy, policy_digest(settings)):
         return steps  # the live policy is the one these settings ask for
@@ -127,7 +127,7 @@ def print_backup_plan(settings: Settings) -> None:
     target = Target.of(settings)
     for query in (backup.policies_query(target), backup.caller_query()):
         click.echo(f"# asks first: {query.shell()}")
-    volume_id = settings["jupyter"]["volume_id"]
+    volume_id = settings.jupyter.volume_id
     if volume_id is not None:
         print_plan([backup.tag_volume_step(target, volume_id)])
     print_plan(backup.policy_steps(settings, None, ROLE_PLACEHOLDER))
@@ -181,7 +181,7 @@ def restore(settings: Settings, snapshot_id: str) -> KeptVolume:
     if volume_id is None:
         message = f"snapshot {snapshot_id} does not exist in {target.region}"
         raise ToolError(f"aws: {message} (himat status shows the last one)")
-    zone = settings["cluster"]["zones"][0]
+    zone = settings.cluster.zones[0]
     kept = KeptVolume(volume_id, zone)
     state_path = Path(target.state_file)
     state = load_state(state_path)
@@ -201,7 +201,7 @@ def storage_lines(settings: Settings) -> list[str]:
     """status: the kept (or chosen) volume and the last snapshot of this cluster's home."""
     target = Target.of(settings)
     kept = load_state(Path(target.state_file)).volume
-    chosen = settings["jupyter"]["volume_id"]
+    chosen = settings.jupyter.volume_id
     lines = []
     if chosen is not None:
         lines.append(f"notebooks' volume: {chosen} (jupyter.volume_id)")

@@ -30,8 +30,8 @@ from pangeo_himat.local.plan import (
 )
 from pangeo_himat.local.ports import LOOPBACK, LocalPorts, check_ports
 from pangeo_himat.local.shape import low_spill_warning, plural
-from pangeo_himat.names import DASHBOARD_PORT, SCHEDULER_PORT
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
+from pangeo_himat.render.names import DASHBOARD_PORT, SCHEDULER_PORT
 
 JUPYTER_PORT = 8888
 

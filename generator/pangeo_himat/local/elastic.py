@@ -1,7 +1,7 @@
 """Local mode's worker controller: the cluster's decision code with the process backend.
 
 With `workers.adaptive` or `idle.workers_after` set, `himat local` starts no worker itself: it
-runs `python -m pangeo_himat.elastic --backend local`, which starts and retires `dask worker`
+runs `python -m pangeo_himat.controller --backend local`, which starts and retires `dask worker`
 processes on 127.0.0.1 as the scheduler's work asks (adaptive: Dask's target within [min, max];
 static: the pods while there is work or a client, none after idle.workers_after).
 """
@@ -14,8 +14,7 @@ from pathlib import Path
 
 from pangeo_himat.local.ports import LOOPBACK, LocalPorts
 from pangeo_himat.local.shape import LocalShape
-from pangeo_himat.quantities import duration_s
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.model import Settings
 
 CONTROLLER = "controller"
 # As on the cluster (render_controller): a 60 s cooldown, a sample every 5 s.
@@ -43,31 +42,29 @@ class Timing:
 
 def is_elastic(settings: Settings) -> bool:
     """The controller runs when anything can change the worker count."""
-    return (
-        settings["workers"]["adaptive"] is not None or settings["idle"]["workers_after"] is not None
-    )
+    return settings.workers.adaptive is not None or settings.idle.workers_after is not None
 
 
 def settings_timing(settings: Settings, short_s: float | None) -> Timing:
     """The settings' timers, or all of them at `short_s` (and samples 4x as often)."""
     if short_s is not None:
         return Timing(workers_after_s=short_s, cooldown_s=short_s, interval_s=short_s / 4)
-    after = settings["idle"]["workers_after"]
-    return Timing(workers_after_s=None if after is None else float(duration_s(after)))
+    after_s = settings.idle.workers_after_s
+    return Timing(workers_after_s=None if after_s is None else float(after_s))
 
 
 def controller_argv(
     settings: Settings, shape: LocalShape, ports: LocalPorts, spill_dir: Path, timing: Timing
 ) -> list[str]:
     """One process per local worker (no nanny): counts are in worker processes here."""
-    adaptive = settings["workers"]["adaptive"]
+    adaptive = settings.workers.adaptive
     most = shape.worker_processes
     if adaptive is None:
         bounds = ["--mode", "static", "--count", str(most)]
     else:
         # max auto or above what this machine holds: what it holds.
-        maximum = most if adaptive["max"] == "auto" else min(int(adaptive["max"]), most)
-        minimum = min(int(adaptive["min"]), maximum)
+        maximum = most if adaptive.max == "auto" else min(int(adaptive.max), most)
+        minimum = min(int(adaptive.min), maximum)
         bounds = ["--mode", "adaptive", "--min", str(minimum), "--max", str(maximum)]
     timers = ["--cooldown", str(timing.cooldown_s), "--interval", str(timing.interval_s)]
     if timing.workers_after_s is not None:
@@ -75,7 +72,7 @@ def controller_argv(
     return [
         sys.executable,
         "-m",
-        "pangeo_himat.elastic",
+        "pangeo_himat.controller",
         "--backend",
         "local",
         "--scheduler-http",

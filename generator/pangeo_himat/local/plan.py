@@ -9,11 +9,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.local.argv import write_lab_settings
 from pangeo_himat.local.ports import LocalPorts
 from pangeo_himat.local.shape import LocalShape, local_shape, spill_problem
-from pangeo_himat.settings import Settings
+from pangeo_himat.settings.errors import InputError, Problem
+from pangeo_himat.settings.model import Settings
 
 # What local mode runs, from the `local` extra.
 LOCAL_MODULES = ("distributed", "psutil", "jupyterlab", "jupyter_server_proxy", "dask_labextension")

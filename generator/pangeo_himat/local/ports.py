@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from pangeo_himat.errors import InputError, Problem
+from pangeo_himat.settings.errors import InputError, Problem
 
 LOOPBACK = "127.0.0.1"
 # The Makefile's `local` target passes these variables on as the options.

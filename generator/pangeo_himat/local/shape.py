@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from pangeo_himat.errors import Problem
-from pangeo_himat.quantities import memory_mib
-from pangeo_himat.render_cluster import SPILL_PER_MEMORY
-from pangeo_himat.render_values import dask_memory_limit_mib
-from pangeo_himat.settings import Settings
+from pangeo_himat.render.render_cluster import SPILL_PER_MEMORY
+from pangeo_himat.render.render_values import dask_memory_limit_mib
+from pangeo_himat.settings.errors import Problem
+from pangeo_himat.settings.model import Settings
+from pangeo_himat.settings.quantities import memory_mib
 
 # Memory left to the OS, JupyterLab, its kernels and the scheduler before workers are counted.
 LOCAL_RESERVE_MIB = 2048
@@ -42,14 +42,14 @@ class LocalShape:
 
 def local_shape(settings: Settings, cpu_count: int, total_mib: int, pods: int | None) -> LocalShape:
     """As many worker pods as this machine has cores and memory for, or exactly `pods`."""
-    workers = settings["workers"]
-    processes, threads = workers["processes"], workers["threads"]
+    workers = settings.workers
+    processes, threads = workers.processes, workers.threads
     usable_mib = max(total_mib - LOCAL_RESERVE_MIB, 256)
     by_cpu = max(1, cpu_count // (processes * threads))
-    if workers["memory"] == "auto":
+    if workers.memory == "auto":
         count = pods or by_cpu
         return LocalShape(count, processes, threads, usable_mib // count)
-    pod_mib = memory_mib(workers["memory"])
+    pod_mib = memory_mib(workers.memory)
     count = pods or max(1, min(by_cpu, usable_mib // pod_mib))
     return LocalShape(count, processes, threads, pod_mib)
 

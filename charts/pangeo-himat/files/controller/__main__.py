@@ -1,4 +1,4 @@
-"""`python -m pangeo_himat.elastic` (in the chart: `python -m controller`): run the controller.
+"""`python -m pangeo_himat.controller` (in the chart: `python -m controller`): run the controller.
 
 Durations are seconds; the Jupyter token comes from $JUPYTER_TOKEN, never from a flag, so it
 does not show in the process list.
