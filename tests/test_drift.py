@@ -16,6 +16,7 @@ import yaml
 
 from conftest import LIVE_STATES, ROOT, calls, himat, write_settings
 from pangeo_himat import names
+from pangeo_himat.lifecycle.live import default_addon_version
 from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
@@ -373,3 +374,18 @@ def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, s
     status = himat(project, "status", "-f", settings, path=standins, cluster_exists="1",
                    live=str(LIVE_1_33))  # fmt: skip
     assert "make upgrade, then make cluster" in status.stdout
+
+
+def test_addon_versions_are_read_after_the_log_line_eksctl_prints_on_stdout():
+    # What eksctl 0.215 prints for `utils describe-addon-versions` at its default verbosity:
+    # the info line on stdout, then the tab-indented JSON (pkg/actions/addon/describe_versions.go).
+    versions = [
+        {"AddonVersion": "v1.35.0-eksbuild.2", "Compatibilities": [{"DefaultVersion": False}]},
+        {"AddonVersion": "v1.35.0-eksbuild.1", "Compatibilities": [{"DefaultVersion": True}]},
+    ]
+    document = json.dumps({"Addons": [{"AddonName": "vpc-cni", "AddonVersions": versions}]},
+                          indent="\t")  # fmt: skip
+    stdout = "2026-12-07 14:00:00 [ℹ]  describing addon versions for addon: vpc-cni\n" + document
+    assert default_addon_version(stdout + "\n") == "v1.35.0-eksbuild.1"
+    with pytest.raises(ValueError, match="no JSON document"):
+        default_addon_version("2026-12-07 14:00:00 [ℹ]  describing addon versions\n")

@@ -312,7 +312,7 @@ def answer(tool: str, args: list[str]) -> int:
             return describe_cluster_error(name, f'unable to describe control plane "{name}"')
         return eksctl_get("cluster", live_of(world, name))
     if tool == "eksctl" and args[:2] == ["utils", "describe-addon-versions"]:
-        return addon_versions(flag(args, "--name"), flag(args, "--kubernetes-version"))
+        return addon_versions(args)
     if tool == "helm" and args[:1] == ["template"]:
         os.execv(os.environ["STANDIN_REAL_HELM"], ["helm", *args])
     if tool == "eksctl":

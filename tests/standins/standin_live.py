@@ -129,9 +129,26 @@ def live_from_config(config: dict) -> dict:
     }
 
 
-def addon_versions(name: str, kubernetes: str) -> int:
-    """EKS DescribeAddonVersionsOutput as eksctl prints it (pkg/actions/addon/
-    describe_versions.go): one default version, one older."""
+def log_line(args: list[str], message: str) -> None:
+    """An eksctl info line: on standard output (cmd/eksctl/logger.go initLogger sets
+    logger.Writer to os.Stdout, or color.Output, which is stdout too), as "<time> [ℹ]  <text>"
+    (logger.Line there), and only at verbosity 3 or more (`--verbose`/`-v`, default 3,
+    cmd/eksctl/main.go; level 2 and below drop LogInfo). Colour codes are left out: fatih/color
+    writes none when stdout is not a terminal."""
+    level = flag(args, "--verbose") or flag(args, "-v") or "3"
+    if int(level) >= 3:
+        print(f"2026-12-07 14:00:00 [ℹ]  {message}")
+
+
+def addon_versions(args: list[str]) -> int:
+    """EKS DescribeAddonVersionsOutput as eksctl prints it: the info line "describing addon
+    versions for addon: <name>" first, on stdout (pkg/actions/addon/describe_versions.go
+    DescribeVersions), then json.MarshalIndent(..., "", "\t") of {"Addons": [...]} and a newline
+    (addonVersionsToString there; fmt.Println in pkg/ctl/utils/describe_addon_versions.go).
+    One default version, one older; with STANDIN_EKSCTL_NO_ADDON_VERSIONS=1 EKS knows none for
+    that Kubernetes version and the list is empty."""
+    name, kubernetes = flag(args, "--name"), flag(args, "--kubernetes-version")
+    log_line(args, f"describing addon versions for addon: {name}")
     default = addon_version(name, kubernetes)
     older = default.replace("-eksbuild.1", "-eksbuild.0")
     versions = [
@@ -149,7 +166,10 @@ def addon_versions(name: str, kubernetes: str) -> int:
         }
         for version, is_default in ((default, True), (older, False))
     ]
-    print(json.dumps({"Addons": [{"AddonName": name, "AddonVersions": versions}]}, indent=4))
+    addons = [{"AddonName": name, "AddonVersions": versions}]
+    if os.environ.get("STANDIN_EKSCTL_NO_ADDON_VERSIONS"):
+        addons = []
+    print(json.dumps({"Addons": addons}, indent="\t"))
     return 0
 
 

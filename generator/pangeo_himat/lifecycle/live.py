@@ -109,12 +109,28 @@ def associations(text: str) -> tuple[LiveAssociation, ...]:
     )
 
 
+def json_after_log(text: str) -> Any:
+    """The JSON document of an eksctl answer, after any log lines eksctl wrote before it.
+
+    eksctl's logger writes to standard output (cmd/eksctl/logger.go: logger.Writer = os.Stdout
+    or color.Output), so `describe-addon-versions` prints "<time> [ℹ]  describing addon
+    versions for addon: <name>" before its JSON (pkg/actions/addon/describe_versions.go;
+    eksctl-io/eksctl#5391). himat asks with `--verbose 0`, and parses robustly anyway: the
+    document starts at the first line that opens a JSON object or list.
+    """
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(("{", "[")):
+            return json.loads("".join(lines[index:]))
+    raise ValueError("no JSON document in the answer")
+
+
 def default_addon_version(text: str) -> str:
     """eksctl utils describe-addon-versions --name A --kubernetes-version V: EKS's
     DescribeAddonVersionsOutput as JSON (eksctl pkg/actions/addon/describe_versions.go); the
     version whose compatibility says DefaultVersion, as eksctl itself picks it when no version
     is given (pkg/actions/addon/addon.go getLatestMatchingVersion)."""
-    document = json.loads(text)
+    document = json_after_log(text)
     for addon in document["Addons"]:
         for candidate in addon["AddonVersions"]:
             compatibilities = candidate.get("Compatibilities") or []

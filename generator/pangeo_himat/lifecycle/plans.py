@@ -136,9 +136,13 @@ def live_queries(target: Target) -> list[Step]:
 
 
 def addon_versions_query(target: Target, addon: str, version: str) -> Step:
-    """The add-on versions EKS offers for a Kubernetes version (JSON, one marked default)."""
+    """The add-on versions EKS offers for a Kubernetes version (JSON, one marked default).
+
+    `--verbose 0` keeps eksctl's info log line off standard output, where it would precede the
+    JSON (eksctl cmd/eksctl/main.go: "use 0 to silence"; level 0 keeps only the deprecation,
+    always and success levels, cmd/eksctl/logger.go initLogger)."""
     argv = ("eksctl", "utils", "describe-addon-versions", "--name", addon)
-    where = ("--kubernetes-version", version, "--region", target.region)
+    where = ("--kubernetes-version", version, "--region", target.region, "--verbose", "0")
     return Step(f"{addon} versions for Kubernetes {version}", (*argv, *where))
 
 
