@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import LIVE_STATES, ROOT, calls, himat, write_settings
+from conftest import LIVE_STATES, ROOT, calls, himat, himat_env, write_settings
 from pangeo_himat import names
 from pangeo_himat.lifecycle.live import default_addon_version
 from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
@@ -100,14 +101,22 @@ def test_an_unchanged_cluster_plans_nothing(project, standins):
     assert actions(project) == [KUBECONFIG]
 
 
-def test_adding_a_bucket_plans_a_pod_identity_association_and_a_restart(project, standins):
+def test_adding_a_bucket_creates_only_the_missing_association_and_restarts_its_pods(
+    project, standins
+):
+    # The live cluster has the autoscaler's association; eksctl fails on an existing one.
     settings = settings_file(project, {"data.buckets": BUCKET})
     result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
-        "eksctl create podidentityassociation -f clusterconfig/himat/eksctl.yaml",
+        "eksctl create podidentityassociation -f clusterconfig/himat/podidentity-new.yaml",
         "kubectl rollout restart deployment/himat-jupyter deployment/himat-worker -n himat",
+    ]
+    created = yaml.safe_load((project / "clusterconfig/himat/podidentity-new.yaml").read_text())
+    assert created["metadata"] == {"name": "himat", "region": "us-west-2"}
+    assert [a["serviceAccountName"] for a in created["iam"]["podIdentityAssociations"]] == [
+        "himat-user"
     ]
     state = yaml.safe_load((project / "clusterconfig/himat/state.yaml").read_text())
     assert sorted(state["pod_identity_policies"]) == [
@@ -270,6 +279,25 @@ def test_a_manifest_invalid_for_the_target_version_is_named():
         problems[1]
         == "PodDisruptionBudget/b: Kubernetes 1.34 has no PodDisruptionBudget in policy/v1beta1"
     )
+
+
+def test_creating_an_association_that_exists_fails_as_eksctl_fails(project, standins):
+    # The whole rendered file holds the autoscaler's association, which the live cluster has.
+    himat(project, "render", "-f", "default.yaml")
+    env = himat_env(project, standins, None, {"cluster_exists": "1"})
+    result = subprocess.run(
+        [str(standins / "eksctl"), "create", "podidentityassociation", "-f",
+         "clusterconfig/himat/eksctl.yaml"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "Error: creating IAM role for pod identity association for service account "
+        "cluster-autoscaler in namespace kube-system: creating CloudFormation stack "
+        '"eksctl-himat-podidentityrole-kube-system-cluster-autoscaler"'
+    )
+    assert "AlreadyExistsException" in result.stderr
 
 
 def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins):

@@ -41,6 +41,7 @@ import standin_ebs  # installed beside this file by the tests' `standins` fixtur
 from standin_live import (
     addon_versions,
     change_live,
+    create_associations,
     eksctl_get,
     flag,
     live_from_config,
@@ -315,6 +316,10 @@ def answer(tool: str, args: list[str]) -> int:
         return addon_versions(args)
     if tool == "helm" and args[:1] == ["template"]:
         os.execv(os.environ["STANDIN_REAL_HELM"], ["helm", *args])
+    if tool == "eksctl" and args[:2] == ["create", "podidentityassociation"]:
+        status = create_associations(args, world)
+        save_world(world)
+        return status
     if tool == "eksctl":
         change_live(args, world)
     if tool == "eksctl" and args[:2] == ["create", "cluster"]:

@@ -7,6 +7,7 @@ cited at each builder; the numbers (versions, ARNs, IDs) are the stand-in's own.
 import glob
 import json
 import os
+import sys
 
 import yaml
 
@@ -216,15 +217,6 @@ def change_live(args: list[str], world: dict) -> None:
         live["addons"] += [
             addon_summary(a, version) for a in config["addons"] if a["name"] not in present
         ]
-    elif verb == ["create", "podidentityassociation"] and config is not None:
-        present = {
-            (a["Namespace"], a["ServiceAccountName"]) for a in live["podidentityassociations"]
-        }
-        live["podidentityassociations"] += [
-            association_summary(cluster, a)
-            for a in config["iam"].get("podIdentityAssociations", [])
-            if (a["namespace"], a["serviceAccountName"]) not in present
-        ]
     elif verb == ["delete", "podidentityassociation"]:
         gone = (flag(args, "--namespace"), flag(args, "--service-account-name"))
         live["podidentityassociations"] = [
@@ -232,3 +224,37 @@ def change_live(args: list[str], world: dict) -> None:
             for a in live["podidentityassociations"]
             if (a["Namespace"], a["ServiceAccountName"]) != gone
         ]
+
+
+def create_associations(args: list[str], world: dict) -> int:
+    """eksctl create podidentityassociation -f FILE: one task per association of the file, run
+    in parallel (pkg/actions/podidentityassociation/creator.go CreateTasks, runAllTasks in
+    tasks.go). An association with a roleName and no roleARN first gets its role from a
+    CloudFormation stack named eksctl-<cluster>-podidentityrole-<namespace>-<serviceaccount>
+    (iam_role_creator.go MakeStackName); for an association that exists, that stack exists and
+    CreateStack fails (pkg/cfn/manager/api.go DoCreateStackRequest wraps it as "creating
+    CloudFormation stack %q: %w"). This path passes ignorePodIdentityExistsErr=false, so the
+    error stands: runAllTasks joins the task errors with newlines, cobra prints "Error: " and
+    the text on stderr, and main exits 1 (cmd/eksctl/main.go). The others are created."""
+    config = read_config(flag(args, "-f"))
+    cluster = config["metadata"]["name"]
+    live = world["live"].setdefault(cluster, live_of(world, cluster))
+    present = {(a["Namespace"], a["ServiceAccountName"]) for a in live["podidentityassociations"]}
+    errors = []
+    for association in config.get("iam", {}).get("podIdentityAssociations", []):
+        namespace, account = association["namespace"], association["serviceAccountName"]
+        if (namespace, account) not in present:
+            live["podidentityassociations"].append(association_summary(cluster, association))
+            continue
+        stack = f"eksctl-{cluster}-podidentityrole-{namespace}-{account}"
+        errors.append(
+            f"creating IAM role for pod identity association for service account {account} in "
+            f'namespace {namespace}: creating CloudFormation stack "{stack}": operation error '
+            "CloudFormation: CreateStack, https response error StatusCode: 400, RequestID: "
+            "5d0b7c3e-0000-4000-8000-000000000000, AlreadyExistsException: Stack "
+            f"[{stack}] already exists"
+        )
+    if errors:
+        print("Error: " + "\n".join(errors), file=sys.stderr)
+        return 1
+    return 0

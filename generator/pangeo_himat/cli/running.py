@@ -25,6 +25,7 @@ from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
 from pangeo_himat.render import Rendered
 from pangeo_himat.versions import load_calendar
+from pangeo_himat.writer import to_yaml, write_all
 
 
 def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
@@ -75,6 +76,11 @@ def follow_settings(
 ) -> None:
     """`cluster` on a cluster that exists: plan the difference, run it, record the policies."""
     drift = drift_of(target, result, found)
+    # The files the steps read (a dry run prints commands that name them, so they exist too).
+    files = [(Path(path), to_yaml(document)) for path, document in drift.files.items()]
+    for written in write_all(files):
+        if written.status != "unchanged":
+            click.echo(str(written), err=True)
     if dry_run:
         print_drift(drift)
         return

@@ -39,6 +39,8 @@ class Drift:
     differences: list[Difference] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     policy_hashes: dict[str, str] = field(default_factory=dict)
+    # Files the steps read besides the rendered ones (path -> document), written before them.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def changes(self) -> bool:
@@ -62,6 +64,21 @@ def policy_hashes(config: dict[str, Any]) -> dict[str, str]:
 
 def association_key(association: dict[str, Any]) -> str:
     return f"{association['namespace']}/{association['serviceAccountName']}"
+
+
+def associations_config(
+    config: dict[str, Any], associations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A ClusterConfig holding only `associations` (what `create podidentityassociation -f`
+    reads: metadata and iam.podIdentityAssociations, pkg/ctl/cmdutils
+    NewCreatePodIdentityAssociationLoader)."""
+    metadata = {key: config["metadata"][key] for key in ("name", "region")}
+    return {
+        "apiVersion": config["apiVersion"],
+        "kind": config["kind"],
+        "metadata": metadata,
+        "iam": {"podIdentityAssociations": associations},
+    }
 
 
 def restart_users_step(target: Target) -> Step:
@@ -120,8 +137,15 @@ def _associations(
     changed: list[str] = []
     missing = [key for key in wanted if key not in present]
     if missing:
-        argv = ("eksctl", "create", "podidentityassociation", "-f", target.eksctl_file)
-        drift.steps.append(Step("create the pod identity associations", argv))
+        # Only the missing ones: eksctl fails on an association that exists (its role's stack
+        # exists: pkg/actions/podidentityassociation/creator.go CreateTasks is called with
+        # ignorePodIdentityExistsErr false on this path, and iam_role_creator.go's CreateStack
+        # returns CloudFormation's AlreadyExistsException).
+        drift.files[target.new_associations_file] = associations_config(
+            config, [wanted[key] for key in missing]
+        )
+        argv = ("eksctl", "create", "podidentityassociation", "-f", target.new_associations_file)
+        drift.steps.append(Step("create the missing pod identity associations", argv))
     for key, association in wanted.items():
         drift.policy_hashes[key] = policy_hash(association)
         if key in missing:

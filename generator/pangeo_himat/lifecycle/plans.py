@@ -75,6 +75,7 @@ class Target:
     values_file: str
     nth_values_file: str
     autoscaler_values_file: str
+    new_associations_file: str
     state_file: str
     chart: str
     stable_group: str
@@ -94,6 +95,7 @@ class Target:
             values_file=str(folder / names.VALUES_FILE),
             nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
             autoscaler_values_file=str(folder / names.AUTOSCALER_FILE),
+            new_associations_file=str(folder / names.NEW_ASSOCIATIONS_FILE),
             state_file=str(folder / names.STATE_FILE),
             chart=names.CHART_DIR_NAME,
             stable_group=str(config["managedNodeGroups"][0]["name"]),
