@@ -17,8 +17,10 @@ STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
-STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_BUDGET_EXISTS=1 (a budget named
-for the default settings exists, with no alerts).
+STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
+real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
+server and the DLM endpoint; the stand-in's own aws answers below remain for tests without it),
+STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts).
 
 The running clusters' recorded live states (what `eksctl get cluster|nodegroup|addon|
 podidentityassociation -o json` print) come from $STANDIN_LIVE, a folder of <cluster>.json
@@ -289,6 +291,14 @@ def answer(tool: str, args: list[str]) -> int:
         with open(os.environ["STANDIN_LOG"] + ".sleeping", "w") as marker:
             marker.write(line)
         time.sleep(float(os.environ.get("STANDIN_SLEEP_S", "60")))
+    real_aws = os.environ.get("STANDIN_REAL_AWS")
+    if (
+        tool == "aws"
+        and real_aws
+        and not (args == ["--version"] and "STANDIN_AWS_VERSION" in os.environ)
+    ):
+        # The real AWS CLI, against moto's server and the DLM endpoint (tests/aws_endpoints.py).
+        os.execv(real_aws, [real_aws, *args])
     if args[:1] == ["version"] or args[:1] == ["--version"]:
         return version_answer(tool)
     world = load_world()
