@@ -18,7 +18,7 @@ from moto import mock_aws
 from conftest import calls, himat, run_himat, write_settings
 from pangeo_himat import budget
 from pangeo_himat.lifecycle import budget_plans
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.loader import load_settings
 from pangeo_himat.settings import Settings
 

@@ -13,12 +13,12 @@ from pangeo_himat.cli.running import follow_settings, read_live, record_policies
 from pangeo_himat.cli.stages import execute, lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.cost import HOURS_PER_MONTH, estimate_cost
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import plans, volumes
+from pangeo_himat.lifecycle import plans, queries, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.render import Rendered
 from pangeo_himat.settings import Settings
 
@@ -101,7 +101,7 @@ def _print_volume_check(settings: Settings) -> None:
     """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
     volume_id = settings["jupyter"]["volume_id"]
     if volume_id is not None:
-        query = plans.ebs_volume_query(Target.of(settings), volume_id)
+        query = queries.ebs_volume_query(Target.of(settings), volume_id)
         click.echo(f"# asks first: {query.shell()}")
 
 
@@ -130,7 +130,7 @@ def hibernate(settings_path: Path | None, dry_run: bool, everything: bool) -> No
 
 def _say_why_it_slept(settings: Settings) -> None:
     """A cluster the controller put to sleep says when and why before it wakes."""
-    answer = observe(plans.sleep_record_query(Target.of(settings)))
+    answer = observe(queries.sleep_record_query(Target.of(settings)))
     record = parsed(answer, sleep_record, "the sleep record ConfigMap as JSON")
     if record is not None:
         click.echo(f"waking: {sleep_line(record)}")

@@ -17,12 +17,12 @@ import yaml
 from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.errors import InputError, Problem
-from pangeo_himat.lifecycle import live, plans, upgrade
+from pangeo_himat.lifecycle import live, plans, queries, upgrade
 from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import Rendered
 from pangeo_himat.versions import load_calendar
 from pangeo_himat.writer import to_yaml, write_all
@@ -31,11 +31,11 @@ from pangeo_himat.writer import to_yaml, write_all
 def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
     """The live cluster, or None when eksctl says it does not exist (any other failure of a
     query is a ToolError: never taken for "absent"). --dry-run names each query it asks."""
-    answer = _asked(plans.cluster_query(target), dry_run)
+    answer = _asked(queries.cluster_query(target), dry_run)
     version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:
         return None
-    _, groups_query, addons_query, associations_query = plans.live_queries(target)
+    _, groups_query, addons_query, associations_query = queries.live_queries(target)
     groups = parsed(_asked(groups_query, dry_run), live.nodegroups, "nodegroups")
     addons = parsed(_asked(addons_query, dry_run), live.addons, "add-ons")
     found = parsed(_asked(associations_query, dry_run), live.associations, "associations")
@@ -102,7 +102,7 @@ def _documents(text: str) -> list[dict[str, Any]]:
 
 def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
     """Refuse (exit 2) when a chart manifest is not valid for a version the chain reaches."""
-    template = plans.chart_template_step(target)
+    template = queries.chart_template_step(target)
     documents = parsed(_asked(template, dry_run, "checks"), _documents, "the chart's manifests")
     problems = [
         Problem(names.CHART_DIR_NAME, None, "", message)
@@ -127,12 +127,12 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "helm", "kubectl", "aws"], dry_run)
     target = Target.of(settings)
     wanted = settings["cluster"]["kubernetes_version"]
-    answer = _asked(plans.cluster_query(target), dry_run)
+    answer = _asked(queries.cluster_query(target), dry_run)
     version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:
         click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
         sys.exit(1)
-    answer = _asked(plans.nodegroups_query(target), dry_run)
+    answer = _asked(queries.nodegroups_query(target), dry_run)
     groups = parsed(answer, live.nodegroups, "nodegroups") or ()
     found = live.LiveCluster(version, groups, (), ())
     why = upgrade.refusal(version, wanted, load_calendar())
@@ -149,7 +149,7 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     defaults: dict[tuple[str, str], str] = {}
     for step_version in versions:
         for addon in upgrade.addon_names(result.cluster_config):
-            query = plans.addon_versions_query(target, addon, step_version)
+            query = queries.addon_versions_query(target, addon, step_version)
             chosen = parsed(_asked(query, dry_run), live.default_addon_version, "add-on versions")
             defaults[(addon, step_version)] = chosen or ""
     handler = plans.install_steps(settings)[0]

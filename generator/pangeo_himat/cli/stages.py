@@ -14,9 +14,8 @@ from typing import Any
 import click
 
 from pangeo_himat import names
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, queries
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import (
     INTERRUPTED_STATUS,
     StepStopped,
@@ -24,6 +23,7 @@ from pangeo_himat.lifecycle.runner import (
     print_plan,
     run_steps,
 )
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render import Rendered, render_all, write_rendered
@@ -94,9 +94,9 @@ def urls(settings: Settings) -> list[str]:
     """
     target = Target.of(settings)
     scheduler = names.scheduler_service(target.cluster)
-    token = f"token: {plans.token_hint(target)}"
+    token = f"token: {queries.token_hint(target)}"
     if settings["jupyter"]["expose"] == "loadbalancer":
-        answer = observe(plans.load_balancer_query(target))
+        answer = observe(queries.load_balancer_query(target))
         host = parsed(answer, answers.host_name, "a host name") or "<load balancer pending>"
         base = f"https://{host}"
         return [

@@ -7,7 +7,7 @@ JSON where himat reads the answer.
 from __future__ import annotations
 
 from pangeo_himat import names
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render_backup import backup_enabled, policy_description, policy_details_json
 from pangeo_himat.settings import Settings
 

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from pangeo_himat import budget
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.settings import Settings
 
 # aws on an absent budget: exit 254 and "An error occurred (NotFoundException) when calling the

@@ -16,7 +16,7 @@ from typing import Any
 from pangeo_himat import names
 from pangeo_himat.lifecycle import plans
 from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render_cluster import group_name
 
 ROLLOUT_TIMEOUT = "15m"

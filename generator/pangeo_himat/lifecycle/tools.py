@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle.output import Answer, ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 
 PROBE_TIMEOUT_S = 60
 

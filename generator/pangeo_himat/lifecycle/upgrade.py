@@ -19,7 +19,8 @@ from typing import Any
 from pangeo_himat import names
 from pangeo_himat.lifecycle.drift import create_group_step, retire_steps
 from pangeo_himat.lifecycle.live import LiveCluster
-from pangeo_himat.lifecycle.plans import Step, Target, kubeconfig_step
+from pangeo_himat.lifecycle.plans import kubeconfig_step
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.versions import Calendar
 
 # As in settings.py: keep jsonschema (which kubernetes-validate uses) from compiling the
