@@ -17,11 +17,23 @@ import yaml
 
 from conftest import LIVE_STATES, ROOT, calls, himat, himat_env, write_settings
 from pangeo_himat import names
-from pangeo_himat.lifecycle.live import default_addon_version
-from pangeo_himat.lifecycle.upgrade import chain, invalid_manifests, refusal
+from pangeo_himat.lifecycle.drift import association_key, policy_hashes
+from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup, default_addon_version
+from pangeo_himat.lifecycle.plans import install_steps
+from pangeo_himat.lifecycle.state import State, save_state
+from pangeo_himat.lifecycle.steps import Target
+from pangeo_himat.lifecycle.upgrade import (
+    addon_names,
+    chain,
+    invalid_manifests,
+    minor,
+    refusal,
+    upgrade_steps,
+)
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 from pangeo_himat.versions import load_calendar
+from standins.standin_live import association_summary
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run" / "drift"
 LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
@@ -169,6 +181,8 @@ def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(p
         "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
         f"eksctl delete nodegroup --cluster himat --region us-west-2 --name {old} --drain "
         "--approve --wait",
+        # Then what names the group: the autoscaler and the chart (--spot-nodegroup).
+        *[" ".join(step.argv) for step in install_steps(load_settings(project / settings))[1:]],
     ]
     (project / "calls.jsonl").unlink()
     again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
@@ -236,8 +250,9 @@ def test_an_old_live_version_upgrades_one_minor_at_a_time_then_addons_and_nodegr
     new = spot_name(project, "default.yaml")
     tail = done[done.index(upgrades[-1]) + 7 :]
     assert tail[0] == f"eksctl create nodegroup -f clusterconfig/himat/eksctl.yaml --include={new}"
-    assert tail[-2].startswith("eksctl delete nodegroup") and "spot-" in tail[-2]
-    assert tail[-1].startswith("helm upgrade --install aws-node-termination-handler")
+    assert tail[-4].startswith("eksctl delete nodegroup") and "spot-" in tail[-4]
+    installs = install_steps(load_settings(project / "default.yaml"))
+    assert tail[-3:] == [" ".join(step.argv) for step in installs]
     (project / "calls.jsonl").unlink()
     again = himat(project, "upgrade", "-f", "default.yaml", path=standins, cluster_exists="1")
     assert again.returncode == 0, again.stderr
@@ -358,6 +373,10 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
         "kubectl rollout status deployment/himat-worker -n himat --timeout 15m",
         "eksctl delete nodegroup --cluster himat --region us-west-2 --name spot-0a0a0a --drain "
         "--approve --wait",
+        *[
+            " ".join(step.argv)
+            for step in install_steps(load_settings(project / "default.yaml"))[1:]
+        ],
     ]
 
 
@@ -388,8 +407,8 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
     assert [call.split()[:3] for call in done[1:6]] == [["eksctl", "update", "addon"]] * 5
     assert done[6].startswith("eksctl upgrade nodegroup --cluster himat --region us-west-2 --name")
     assert done[6].endswith("--kubernetes-version 1.35")
-    assert done[7].startswith("helm upgrade --install aws-node-termination-handler")
-    assert len(done) == 8
+    installs = install_steps(load_settings(project / "default.yaml"))
+    assert done[7:] == [" ".join(step.argv) for step in installs]
 
 
 def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins):
@@ -417,3 +436,93 @@ def test_addon_versions_are_read_after_the_log_line_eksctl_prints_on_stdout():
     assert default_addon_version(stdout + "\n") == "v1.35.0-eksbuild.1"
     with pytest.raises(ValueError, match="no JSON document"):
         default_addon_version("2026-12-07 14:00:00 [ℹ]  describing addon versions\n")
+
+
+def test_an_upgrade_ends_by_pointing_associations_autoscaler_and_chart_at_the_new_spot_group(
+    project, standins, tmp_path
+):
+    idle = {"idle.hibernate_after": "8h"}
+    settings = settings_file(project, idle)
+    # The cluster as himat left it at 1.33: the idle-sleep association's policy names the
+    # spot group of 1.33 (its hash is recorded in state.yaml).
+    old = write_settings(tmp_path, {**idle, "cluster.kubernetes_version": "1.33",
+                                    "cluster.support": "extended"})  # fmt: skip
+    old_config = render_all(load_settings(old)).cluster_config
+    recorded = json.loads((LIVE_1_33 / "himat.json").read_text())
+    controller = f"himat/{names.controller_service_account('himat')}"
+    (association,) = [
+        a for a in old_config["iam"]["podIdentityAssociations"]
+        if association_key(a) == controller
+    ]  # fmt: skip
+    recorded["podidentityassociations"].append(association_summary("himat", association))
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "himat.json").write_text(json.dumps(recorded))
+    state = project / "clusterconfig" / "himat" / "state.yaml"
+    save_state(state, State().with_policy_hashes(policy_hashes(old_config)))
+    result = himat(project, "upgrade", "-f", settings, path=standins,
+                   cluster_exists="1", live=str(live))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    done = [c for c in actions(project) if "template" not in c and "describe-addon" not in c]
+    deleted = next(i for i, c in enumerate(done) if c.startswith("eksctl delete nodegroup"))
+    assert "spot-2780df" in done[deleted]
+    assert done[deleted + 1 :] == [
+        "eksctl update podidentityassociation -f clusterconfig/himat/eksctl.yaml",
+        "kubectl rollout restart deployment/himat-controller -n himat",
+        *[" ".join(step.argv) for step in install_steps(load_settings(project / settings))],
+    ]
+    values = yaml.safe_load((project / "clusterconfig/himat/values.yaml").read_text())
+    assert values["controller"]["spotNodegroup"] == spot_name(project, settings)
+    hashes = yaml.safe_load(state.read_text())["pod_identity_policies"]
+    assert hashes == policy_hashes(render_all(load_settings(project / settings)).cluster_config)
+
+
+def control_plane_steps_with_spot_kubelets(steps, spot_minor: int, old: str):
+    """Each control-plane step's version, with the minor of the spot kubelets running then
+    (None once the old spot group was scaled to 0)."""
+    running: int | None = spot_minor
+    seen = []
+    for step in steps:
+        argv = list(step.argv)
+        if argv[:3] == ["eksctl", "scale", "nodegroup"] and old in argv:
+            running = None if argv[argv.index("--nodes") + 1] == "0" else running
+        if argv[:3] == ["eksctl", "upgrade", "cluster"]:
+            seen.append((argv[argv.index("--version") + 1], running))
+    return seen
+
+
+def test_no_control_plane_step_leaves_a_kubelet_more_than_three_minors_behind(tmp_path):
+    settings = load_settings(write_settings(tmp_path))  # Kubernetes 1.35
+    config = render_all(settings).cluster_config
+    target = Target.of(settings)
+    old_spot = "spot-0a1b2c"
+    found = LiveCluster(
+        "1.31",
+        (
+            LiveGroup("stable-22e223", 1, 0, 1, "1.31"),
+            LiveGroup(old_spot, 3, 0, 10, "1.31.7"),  # eksctl: the nodes' kubelet version
+        ),
+        (),
+        (),
+    )
+    defaults = {(a, v): "v1" for a in addon_names(config) for v in chain("1.31", "1.35")}
+    steps = upgrade_steps(target, config, found, defaults, [])
+    seen = control_plane_steps_with_spot_kubelets(steps, 31, old_spot)
+    assert [version for version, _ in seen] == ["1.32", "1.33", "1.34", "1.35"]
+    for version, kubelet in seen:
+        assert kubelet is None or minor(version) - kubelet <= 3, (version, kubelet)
+    shown = [step.shell() for step in steps]
+    pause = shown.index("kubectl scale deployment/himat-controller --replicas 0 -n himat")
+    assert pause < shown.index(
+        "eksctl upgrade cluster --name himat --region us-west-2 --version 1.35 --approve"
+    )
+    assert shown[-2:] == [
+        "kubectl scale deployment/cluster-autoscaler --replicas 1 -n kube-system",
+        "kubectl scale deployment/himat-controller --replicas 1 -n himat",
+    ]
+    # Within the skew, the spot nodes keep running until their replacement.
+    near = LiveCluster(
+        "1.33", found.groups[:1] + (LiveGroup(old_spot, 3, 0, 10, "1.33.2"),), (), ()
+    )
+    assert not any("--replicas 0" in step.shell() for step in upgrade_steps(
+        target, config, near, defaults, []))  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pangeo_himat import names
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
 from pangeo_himat.errors import InputError, Problem
 from pangeo_himat.lifecycle import live, plans, queries, upgrade
-from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
+from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, association_drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
@@ -56,6 +57,14 @@ def record_policies(target: Target, hashes: dict[str, str]) -> None:
         save_state(path, state.with_policy_hashes(hashes))
 
 
+def write_files(drift: Drift) -> None:
+    """The files the steps read (a dry run prints commands that name them, so they exist too)."""
+    files = [(Path(path), to_yaml(document)) for path, document in drift.files.items()]
+    for written in write_all(files):
+        if written.status != "unchanged":
+            click.echo(str(written), err=True)
+
+
 def drift_of(target: Target, result: Rendered, found: live.LiveCluster) -> Drift:
     recorded = load_state(Path(target.state_file)).policy_hashes()
     return plan_drift(target, result.cluster_config, found, recorded)
@@ -76,11 +85,7 @@ def follow_settings(
 ) -> None:
     """`cluster` on a cluster that exists: plan the difference, run it, record the policies."""
     drift = drift_of(target, result, found)
-    # The files the steps read (a dry run prints commands that name them, so they exist too).
-    files = [(Path(path), to_yaml(document)) for path, document in drift.files.items()]
-    for written in write_all(files):
-        if written.status != "unchanged":
-            click.echo(str(written), err=True)
+    write_files(drift)
     if dry_run:
         print_drift(drift)
         return
@@ -119,8 +124,9 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     """Upgrade Kubernetes to cluster.kubernetes_version, one minor version at a time.
 
     The chart is checked against every version on the way before anything runs; then per
-    version the control plane, the add-ons and the stable group; then a new spot group and
-    the termination handler. --dry-run reads the live cluster and prints the whole chain.
+    version the control plane, the add-ons and the stable group; then a new spot group, the
+    pod identity associations, the termination handler, the cluster-autoscaler and the chart.
+    --dry-run reads the live cluster and prints the whole chain.
     """
     settings = validated(settings_path, changes_aws=True)
     result = rendered(settings)
@@ -152,12 +158,22 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
             query = queries.addon_versions_query(target, addon, step_version)
             chosen = parsed(_asked(query, dry_run), live.default_addon_version, "add-on versions")
             defaults[(addon, step_version)] = chosen or ""
-    handler = plans.install_steps(settings)[0]
-    steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, handler)
+    answer = _asked(queries.associations_query(target), dry_run)
+    present = parsed(answer, live.associations, "associations") or ()
+    recorded = load_state(Path(target.state_file)).policy_hashes()
+    identities = association_drift(
+        target, result.cluster_config, replace(found, associations=present), recorded
+    )
+    write_files(identities)
+    # What names the spot group follows its replacement: the idle-sleep policy, the
+    # autoscaler (its image pinned to the minor), the chart (--spot-nodegroup).
+    tail = [*identities.steps, *plans.install_steps(settings)]
+    steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, tail)
     if dry_run:
         print_plan(steps)
         return
     run_steps("upgrade", steps)
+    record_policies(target, identities.policy_hashes)
     click.echo(f"cluster {target.cluster} runs Kubernetes {wanted}; next: make status")
 
 

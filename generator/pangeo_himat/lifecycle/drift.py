@@ -3,7 +3,8 @@ and the live state (lifecycle/live.py) to a table of differences and the steps t
 
 Order: pod identity associations, then a restart of the pods that use them (credentials are
 read when a pod starts); add-ons; nodegroup sizes; nodegroup replacements (new group first,
-then the old one emptied and deleted). The kubeconfig entry comes first, for the kubectl steps.
+then the old one emptied and deleted, then the autoscaler and the chart again, so that the
+controller names the new group). The kubeconfig entry comes first, for the kubectl steps.
 """
 
 from __future__ import annotations
@@ -119,6 +120,16 @@ def _purpose(key: str) -> str:
     if key.startswith(f"{names.AUTOSCALER_NAMESPACE}/"):
         return "autoscaler role"
     return "idle-sleep role" if key.endswith("-controller") else "S3 role"
+
+
+def association_drift(
+    target: Target, config: dict[str, Any], live: LiveCluster, recorded: dict[str, str]
+) -> Drift:
+    """The pod identity associations' part alone (upgrade ends with it: the idle-sleep policy
+    names the spot group, whose name changes with the version)."""
+    drift = Drift()
+    _associations(target, config, live, drift, recorded)
+    return drift
 
 
 def _associations(
@@ -326,6 +337,10 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
             )
         for old in olds:
             replacements += retire_steps(target, role, old)
+    if replacements:
+        # What names the groups follows them: the autoscaler and the chart (the controller's
+        # --spot-nodegroup and --stable-nodegroup); the associations were planned above.
+        replacements += [plans.autoscaler_install_step(target), plans.chart_install_step(target)]
     drift.steps.extend(replacements)
 
 

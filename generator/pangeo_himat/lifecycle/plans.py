@@ -97,16 +97,21 @@ def install_steps(settings: Settings) -> list[Step]:
         *("--namespace", names.TERMINATION_HANDLER_NAMESPACE, "-f", target.nth_values_file),
         "--wait",
     )
+    return [
+        Step("install the spot termination handler", handler),
+        autoscaler_install_step(target),
+        chart_install_step(target),
+    ]
+
+
+def chart_install_step(target: Target) -> Step:
+    """The chart with the rendered values: the controller's --spot-nodegroup among them."""
     chart = (
         *("helm", "upgrade", "--install", target.release, target.chart),
         *("--namespace", target.namespace, "--create-namespace", "-f", target.values_file),
         *("--wait", "--timeout", HELM_TIMEOUT),
     )
-    return [
-        Step("install the spot termination handler", handler),
-        autoscaler_install_step(target),
-        Step("install the Pangeo chart", chart),
-    ]
+    return Step("install the Pangeo chart", chart)
 
 
 def autoscaler_install_step(target: Target) -> Step:
@@ -118,6 +123,17 @@ def autoscaler_install_step(target: Target) -> Step:
         "--wait",
     )
     return Step("install the cluster-autoscaler", argv)
+
+
+def pause_workers_steps(target: Target) -> list[Step]:
+    """The controller and the autoscaler paused, then the workers to 0 (none is killed mid-task
+    by a vanishing node, and nothing scales them back meanwhile)."""
+    return [_scale_controller(target, 0), _scale_autoscaler(0), _scale_workers(target, 0)]
+
+
+def restore_elastic_steps(target: Target) -> list[Step]:
+    """The autoscaler, then the controller, which sets the workers again."""
+    return [_scale_autoscaler(1), _scale_controller(target, 1)]
 
 
 def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:
