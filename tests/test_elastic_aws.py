@@ -23,6 +23,7 @@ from pangeo_himat.elastic.aws import (
 from pangeo_himat.elastic.decide import Config, JupyterSample, SchedulerSample
 from pangeo_himat.elastic.kube import KubeAPI
 from pangeo_himat.elastic.loop import Controller
+from pangeo_himat.lifecycle.answers import decisions
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 from standins.standin_asg import EKSCTL_OWN_TAGS, TAINT_PREFIX, unmanaged_asg_tags
@@ -315,3 +316,23 @@ def test_the_loop_logs_a_denied_sleep_retries_later_and_never_reports_sleep(
     assert "trying again in 60 s" in errors[0] and "trying again in 120 s" in errors[1]
     waits = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
     assert waits[:3] == [60.0, 120.0, 240.0], "the wait doubles"
+
+
+def test_status_shows_why_the_controller_would_not_sleep(moto: AWSEndpoints, capsys) -> None:
+    # No spot group carries the name the controller was given: it logs why, as one JSON line,
+    # and `himat status` shows that line among the controller's last decisions.
+    stable_nodegroup(moto.client("eks"))
+    clock = Clock(60)
+
+    def hibernate(reason: str) -> list[str]:
+        return hibernate_nodegroups(GROUPS, moto.moto_url)
+
+    config = Config(mode="static", static_count=0, hibernate_after_s=600, cooldown_s=0)
+    controller = Controller(config, Idle(), NoWorkers(), Awake(), hibernate, clock)
+    for _ in range(12):
+        controller.step()
+    shown = decisions(capsys.readouterr().out)
+    refusals = [line for line in shown if "cannot sleep" in line]
+    assert refusals, shown
+    assert f"no Auto Scaling group is tagged {CLUSTER_NAME_TAG}={CLUSTER}" in refusals[0]
+    assert "the spot nodes would keep billing" in refusals[0]
