@@ -340,8 +340,19 @@ def test_recorded_live_states_match_the_rendered_settings():
     regenerate it deliberately when the nodegroup names change."""
     config = render_all(load_settings(ROOT / "settings.yaml")).cluster_config
     recorded = yaml.safe_load((LIVE_STATES / "himat.json").read_text())
-    wanted = [config["managedNodeGroups"][0]["name"], config["nodeGroups"][0]["name"]]
+    # eksctl lists the unmanaged groups first (pkg/actions/nodegroup/get.go GetAll).
+    wanted = [config["nodeGroups"][0]["name"], config["managedNodeGroups"][0]["name"]]
     assert [group["Name"] for group in recorded["nodegroups"]] == wanted
+    spot, stable = recorded["nodegroups"]
+    # As eksctl prints them: the spot group's version is its kubelets' (a patch version), its
+    # instance type the first of the mixed list, its ASG the stack's "NodeGroup" resource.
+    assert spot["Version"].startswith(config["metadata"]["version"] + ".")
+    assert (
+        spot["InstanceType"] == config["nodeGroups"][0]["instancesDistribution"]["instanceTypes"][0]
+    )
+    assert spot["AutoScalingGroupName"].startswith(f"{spot['StackName']}-NodeGroup-")
+    assert stable["Version"] == config["metadata"]["version"]
+    assert stable["ImageID"] == "AL2023_x86_64_STANDARD"
 
 
 def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
@@ -358,7 +369,7 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
     project, standins, tmp_path
 ):
     recorded = json.loads((LIVE_STATES / "himat.json").read_text())
-    old = {**recorded["nodegroups"][1], "Name": "spot-0a0a0a"}
+    old = {**recorded["nodegroups"][0], "Name": "spot-0a0a0a"}
     recorded["nodegroups"].append(old)
     live = tmp_path / "live"
     live.mkdir()
@@ -394,7 +405,7 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
     project, standins, tmp_path
 ):
     recorded = json.loads((LIVE_STATES / "himat.json").read_text())
-    recorded["nodegroups"][0]["Version"] = "1.34"
+    recorded["nodegroups"][1]["Version"] = "1.34"
     live = tmp_path / "live"
     live.mkdir()
     (live / "himat.json").write_text(json.dumps(recorded))

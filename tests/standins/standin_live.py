@@ -5,6 +5,7 @@ cited at each builder; the numbers (versions, ARNs, IDs) are the stand-in's own.
 """
 
 import glob
+import hashlib
 import json
 import os
 import sys
@@ -62,21 +63,63 @@ def eksctl_get(kind: str, live: dict) -> int:
     return 0
 
 
+def _suffix(seed: str, length: int) -> str:
+    """A stable stand-in for the random part AWS gives a physical name."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return digest[:length].upper() if length == 12 else digest[:length]
+
+
 def group_summary(cluster: str, group: dict, version: str, kind: str) -> dict:
-    """eksctl pkg/actions/nodegroup/get.go Summary, as `get nodegroup -o json` prints it."""
-    return {
-        "StackName": f"eksctl-{cluster}-nodegroup-{group['name']}",
+    """eksctl pkg/actions/nodegroup/get.go Summary, as `get nodegroup -o json` prints it.
+
+    Unmanaged (unmanagedStackToSummary, mapStackToNodeGroupSummary): InstanceType is the
+    launch template's, which for mixed instances is the first of instancesDistribution's types
+    (pkg/cfn/builder/nodegroup.go); ImageID the launch template's AMI; AutoScalingGroupName the
+    ASG's physical name, "<stack>-NodeGroup-<12 random>" (GetUnmanagedNodeGroupAutoScalingGroupName:
+    the stack resource "NodeGroup"); NodeInstanceRoleARN the stack's output; Version the first
+    node's kubelet version without "v" and the "-eks-..." suffix, and "" when DesiredCapacity is
+    0 (kubewrapper.GetNodegroupKubernetesVersion is asked only then).
+    Managed (getManagedSummary): InstanceType the group's types, ImageID its AMI type,
+    AutoScalingGroupName "eks-<group>-<uuid>" (EKS DescribeNodegroup resources), Version the
+    nodegroup's minor version, NodeInstanceRoleARN its node role.
+    """
+    name = group["name"]
+    stack = f"eksctl-{cluster}-nodegroup-{name}"
+    common = {
+        "StackName": stack,
         "Cluster": cluster,
-        "Name": group["name"],
-        "Status": "CREATE_COMPLETE" if kind == "unmanaged" else "ACTIVE",
+        "Name": name,
         "MaxSize": group["maxSize"],
         "MinSize": group["minSize"],
         "DesiredCapacity": group["desiredCapacity"],
-        "InstanceType": group.get("instanceType", "-"),
-        "ImageID": "ami-0abcdef1234567890",
         "CreationTime": "2026-11-02T09:14:07Z",
-        "NodeInstanceRoleARN": f"arn:aws:iam::123456789012:role/{cluster}-{group['name']}",
-        "AutoScalingGroupName": f"eks-{group['name']}-asg",
+    }
+    if kind == "unmanaged":
+        types = (group.get("instancesDistribution") or {}).get("instanceTypes") or [
+            group.get("instanceType", "")
+        ]
+        return {
+            **common,
+            "Status": "CREATE_COMPLETE",
+            "InstanceType": types[0],
+            "ImageID": "ami-0abcdef1234567890",
+            "NodeInstanceRoleARN": (
+                f"arn:aws:iam::123456789012:role/{stack}-NodeInstanceRole-{_suffix(name, 12)}"
+            ),
+            "AutoScalingGroupName": f"{stack}-NodeGroup-{_suffix(stack, 12)}",
+            "Version": f"{version}.7" if group["desiredCapacity"] > 0 else "",
+            "Type": kind,
+        }
+    uuid = _suffix(name, 32)
+    return {
+        **common,
+        "Status": "ACTIVE",
+        "InstanceType": group.get("instanceType", ""),
+        "ImageID": "AL2023_x86_64_STANDARD",
+        "NodeInstanceRoleARN": f"arn:aws:iam::123456789012:role/{stack}-NodeInstanceRole",
+        "AutoScalingGroupName": (
+            f"eks-{name}-{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
+        ),
         "Version": version,
         "Type": kind,
     }
@@ -117,8 +160,9 @@ def addon_version(name: str, kubernetes: str) -> str:
 def live_from_config(config: dict) -> dict:
     """What a cluster made from this ClusterConfig shows."""
     name, version = config["metadata"]["name"], config["metadata"]["version"]
-    groups = [group_summary(name, g, version, "managed") for g in config["managedNodeGroups"]]
-    groups += [group_summary(name, g, version, "unmanaged") for g in config["nodeGroups"]]
+    # Unmanaged first, as eksctl lists them (pkg/actions/nodegroup/get.go GetAll).
+    groups = [group_summary(name, g, version, "unmanaged") for g in config["nodeGroups"]]
+    groups += [group_summary(name, g, version, "managed") for g in config["managedNodeGroups"]]
     return {
         "cluster": [{"Name": name, "Version": version, "Status": "ACTIVE"}],
         "nodegroups": groups,
