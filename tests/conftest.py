@@ -366,12 +366,12 @@ class AWSEndpoints:
             "STANDIN_REAL_AWS": str(REAL_AWS),
         }
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = AWS_REGION) -> Any:
         """A botocore client of moto's server."""
         session = botocore.session.get_session()
         return session.create_client(
             service,
-            region_name=AWS_REGION,
+            region_name=region,
             endpoint_url=self.moto_url,
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

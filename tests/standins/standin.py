@@ -20,7 +20,8 @@ $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEX
 STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
 real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
 server and the DLM endpoint; the stand-in's own aws answers below remain for tests without it),
-STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts).
+STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts),
+STANDIN_VOLUME_ID (the EBS volume the claim's PersistentVolume names).
 
 The running clusters' recorded live states (what `eksctl get cluster|nodegroup|addon|
 podidentityassociation -o json` print) come from $STANDIN_LIVE, a folder of <cluster>.json
@@ -56,6 +57,12 @@ VERSIONS = {"eksctl": "0.215.0", "helm": "3.18.0", "kubectl": "1.34.1", "aws": "
 VOLUME_ID = "vol-0123456789abcdef0"
 PV_NAME = "pvc-0d4b6a1e"
 CLUSTER = "himat"
+
+
+def claim_volume() -> str:
+    """The EBS volume behind the claim: $STANDIN_VOLUME_ID (one made in moto by the test), else
+    the stand-in EC2's own."""
+    return os.environ.get("STANDIN_VOLUME_ID", VOLUME_ID)
 
 
 def version(tool: str) -> str:
@@ -154,7 +161,7 @@ def kubectl_get(args: list[str], world: dict) -> int:
             return not_found("persistentvolumes", name)
         zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2a"]}
         spec = {
-            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": VOLUME_ID},
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": claim_volume()},
             "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [zone]}]}},
         }
         print(json.dumps({"kind": "PersistentVolume", "spec": spec}))

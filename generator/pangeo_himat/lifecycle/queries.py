@@ -26,9 +26,9 @@ EKSCTL_NOT_FOUND = "ResourceNotFoundException"
 KUBECTL_NOT_FOUND = "Error from server (NotFound)"
 
 
-# aws on an absent volume: exit 254 and "An error occurred (InvalidVolume.NotFound) when calling
-# the DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes;
-# the AWS CLI exits 254 when the service returns an error).
+# aws on an absent volume: "An error occurred (InvalidVolume.NotFound) when calling the
+# DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes), exit
+# 254 from AWS CLI v2 and 255 from v1 (a service error): only the text is read.
 AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
 
 
