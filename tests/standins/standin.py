@@ -10,6 +10,10 @@ It keeps a small world in $STANDIN_LOG.world.json: whether the cluster, the clai
 exist; `eksctl create cluster`, `kubectl delete pvc`, `eksctl delete cluster` and
 `aws ec2 delete-volume` change it, so a re-run sees what the first run left.
 
+eksctl's answers cite its source: here, in standin_live.py (get -o json shapes, describe-addon-
+versions, pod identity associations), standin_eksctl.py (changing verbs and their failures, with
+the knobs STANDIN_EKSCTL_*) and standin_asg.py (the tags of an unmanaged group's ASG).
+
 Knobs (environment): STANDIN_CLUSTER_EXISTS=1, STANDIN_LOAD_BALANCER=1,
 STANDIN_NO_CREDENTIALS=1, STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
 STANDIN_SLEPT=1 (the worker controller left its sleep record),
@@ -41,6 +45,7 @@ import sys
 import time
 
 import standin_ebs  # installed beside this file by the tests' `standins` fixture
+import standin_eksctl
 from standin_live import (
     addon_versions,
     change_live,
@@ -333,6 +338,10 @@ def answer(tool: str, args: list[str]) -> int:
         return addon_versions(args)
     if tool == "helm" and args[:1] == ["template"]:
         os.execv(os.environ["STANDIN_REAL_HELM"], ["helm", *args])
+    if tool == "eksctl":
+        status = standin_eksctl.changing_verb(args)
+        if status is not None and status != 0:
+            return status
     if tool == "eksctl" and args[:2] == ["create", "podidentityassociation"]:
         status = create_associations(args, world)
         save_world(world)
@@ -370,6 +379,10 @@ def answer(tool: str, args: list[str]) -> int:
             save_world(world)
             return status
     save_world(world)
+    if tool == "eksctl":
+        # eksctl's other changing verbs exit 0 after their info lines on stdout, which himat
+        # does not read (cmd/eksctl/logger.go); the ones it may read are in standin_eksctl.py.
+        return 0
     print(f"stand-in {tool}: ok")
     return 0
 

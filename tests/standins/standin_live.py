@@ -37,7 +37,8 @@ def read_config(path: str) -> dict:
 
 
 def live_of(world: dict, name: str) -> dict:
-    """The recorded live state of cluster `name` (a bare default when none was recorded)."""
+    """The recorded live state of cluster `name` (a bare default when none was recorded: the
+    stand-in's own, in the shapes of eksctl_get and group_summary below)."""
     return world["live"].setdefault(
         name,
         {
@@ -53,6 +54,11 @@ def live_of(world: dict, name: str) -> dict:
 
 
 def eksctl_get(kind: str, live: dict) -> int:
+    """eksctl get <kind> -o json: the objects as json.MarshalIndent(obj, "", "    ") on stdout
+    (pkg/printers/json.go), exit 0; with -o json its log lines go to stderr instead (pkg/ctl/get/
+    cluster.go, nodegroup.go, addon.go: logger.Writer = os.Stderr), of which himat reads none.
+    `get cluster --name` prints a one-element list of EKS Cluster objects (get/cluster.go
+    getAndPrintCluster; the recorded states keep their Name, Version and Status)."""
     key = {
         "cluster": "cluster",
         "nodegroup": "nodegroup",
