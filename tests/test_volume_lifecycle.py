@@ -402,3 +402,12 @@ def test_a_bare_off_in_yaml_turns_backups_off(tmp_path):
     settings = load_settings(path)
     assert settings["jupyter"]["backup"]["schedule"] is False  # YAML 1.1 reads off as false
     assert not render_backup.backup_enabled(settings)
+
+
+def test_without_aws_credentials_nothing_runs_and_the_cli_says_why(project, standins, aws):
+    env = {**aws.env, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    result = himat(project, "backup", "-f", "default.yaml", path=standins, extra_env=env,
+                   cluster_exists="1")  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "aws: no working AWS credentials (Unable to locate credentials." in result.stderr
+    assert [c for c in calls(project) if not c.startswith("aws sts")] == []
