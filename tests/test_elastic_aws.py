@@ -27,6 +27,7 @@ from pangeo_himat.lifecycle.answers import decisions
 from pangeo_himat.loader import load_settings
 from pangeo_himat.render import render_all
 from standins.standin_asg import EKSCTL_OWN_TAGS, TAINT_PREFIX, unmanaged_asg_tags
+from test_elastic_loop import Clock
 
 REGION, CLUSTER = "us-west-2", "himat"
 SPOT = "spot-efaa5d"
@@ -84,15 +85,6 @@ class NoWorkers:
 
     def scale(self, replicas: int, retire: tuple[object, ...]) -> list[str]:
         return []
-
-
-class Clock:
-    def __init__(self, step_s: float) -> None:
-        self.now_s, self.step_s = 1_000.0, step_s
-
-    def __call__(self) -> float:
-        self.now_s += self.step_s
-        return self.now_s
 
 
 def stable_nodegroup(eks: Any) -> None:

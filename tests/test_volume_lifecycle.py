@@ -53,6 +53,13 @@ def real(standins: Path, aws: AWSEndpoints, claim: str = "") -> dict:
     return {"path": standins, "extra_env": aws.env, **knobs}
 
 
+def destroy(project: Path, standins: Path, aws: AWSEndpoints, claim: str) -> None:
+    """`himat destroy --yes` of the default settings' running cluster: the volume is kept."""
+    result = himat(project, "destroy", "--yes", "-f", "default.yaml", cluster_exists="1",
+                   **real(standins, aws, claim))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
 def ebs_volume(aws: AWSEndpoints, zone: str, region: str = "us-west-2") -> str:
     ec2 = aws.client("ec2", region)
     created = ec2.create_volume(AvailabilityZone=zone, Size=16, VolumeType="gp3", Encrypted=True)
@@ -101,9 +108,7 @@ def test_destroy_names_the_zone_to_choose_when_the_volume_is_elsewhere(
         "--yes",
         "-f",
         settings,
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
+        **real(standins, aws, claim),
         cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
@@ -111,17 +116,7 @@ def test_destroy_names_the_zone_to_choose_when_the_volume_is_elsewhere(
 
 
 def test_install_warns_that_a_recorded_volume_is_not_used(project, standins, aws, claim):
-    himat(
-        project,
-        "destroy",
-        "--yes",
-        "-f",
-        "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
-        cluster_exists="1",
-    )
+    destroy(project, standins, aws, claim)
     result = himat(project, "install", "-f", "default.yaml", **real(standins, aws, claim))
     assert result.returncode == 0, result.stderr
     assert f"records the kept notebooks' volume {claim} in us-west-2a" in result.stderr
@@ -132,17 +127,7 @@ def test_install_warns_that_a_recorded_volume_is_not_used(project, standins, aws
 def test_the_install_warning_names_the_zone_when_the_kept_volume_is_elsewhere(
     project, standins, aws, claim
 ):
-    himat(
-        project,
-        "destroy",
-        "--yes",
-        "-f",
-        "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
-        cluster_exists="1",
-    )
+    destroy(project, standins, aws, claim)
     settings = settings_with(project, {"cluster.zones": ["us-west-2b", "us-west-2a"]})
     result = himat(project, "install", "-f", settings, **real(standins, aws, claim))
     assert result.returncode == 0, result.stderr
@@ -197,9 +182,7 @@ def test_destroy_delete_data_rerun_after_a_failed_wait_reuses_the_final_snapshot
     first = himat(
         project,
         *args,
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
+        **real(standins, aws, claim),
         cluster_exists="1",
         fail="aws ec2 wait",
     )
@@ -297,9 +280,7 @@ def test_backup_snapshots_the_claims_volume_records_it_and_status_shows_it(
         "backup",
         "-f",
         "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
+        **real(standins, aws, claim),
         cluster_exists="1",
     )
     assert result.returncode == 0, result.stderr
@@ -311,9 +292,7 @@ def test_backup_snapshots_the_claims_volume_records_it_and_status_shows_it(
         "status",
         "-f",
         "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
+        **real(standins, aws, claim),
         cluster_exists="1",
     )
     assert status.returncode == 0, status.stderr
@@ -322,17 +301,7 @@ def test_backup_snapshots_the_claims_volume_records_it_and_status_shows_it(
 
 
 def test_status_without_a_cluster_still_lists_the_kept_volume(project, standins, aws, claim):
-    himat(
-        project,
-        "destroy",
-        "--yes",
-        "-f",
-        "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        volume_id=claim,
-        cluster_exists="1",
-    )
+    destroy(project, standins, aws, claim)
     result = himat(project, "status", "-f", "default.yaml", **real(standins, aws, claim))
     assert result.returncode == 1
     assert f"kept notebooks' volume: {claim} in us-west-2a" in result.stdout
