@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import LIVE_STATES, calls, himat, himat_env, write_settings
+from conftest import LIVE_STATES, AWSEndpoints, calls, himat, himat_env, write_settings
 
 LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
 
@@ -93,18 +93,23 @@ def test_destroy_delete_data_stopped_at_any_step_keeps_the_volume_recorded(
     assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2"
 
 
-def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(project, standins):
+def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(
+    project, standins, aws: AWSEndpoints
+):
+    # The real AWS CLI against moto's server; the claim's volume is made there.
+    ec2 = aws.client("ec2")
+    volume = ec2.create_volume(AvailabilityZone="us-west-2a", Size=16)["VolumeId"]
+    real = {"path": standins, "extra_env": aws.env, "volume_id": volume}
     args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
-    first = himat(project, *args, path=standins, cluster_exists="1", fail="aws ec2 delete-volume")
+    first = himat(project, *args, cluster_exists="1", fail="aws ec2 delete-volume", **real)
     assert first.returncode == 3 and recorded_volume(project) is not None
-    world = project / "calls.jsonl.world.json"
-    world.write_text(world.read_text().replace('"volume": true', '"volume": false'))
-    again = himat(project, *args, path=standins)
+    ec2.delete_volume(VolumeId=volume)  # someone deleted it meanwhile
+    again = himat(project, *args, **real)
     assert again.returncode == 0, again.stderr
-    assert f"the recorded volume {VOLUME} is already gone" in again.stdout
+    assert f"the recorded volume {volume} is already gone" in again.stdout
     assert recorded_volume(project) is None
     asked = [c for c in calls(project) if not c.startswith(("aws sts", "aws budgets describe"))]
-    assert asked[-1].startswith("aws ec2 describe-volumes --volume-ids " + VOLUME)
+    assert asked[-1].startswith("aws ec2 describe-volumes --volume-ids " + volume)
 
 
 def test_destroy_stopped_by_a_query_still_names_the_recorded_volume(project, standins):
