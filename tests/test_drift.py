@@ -12,12 +12,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from conftest import LIVE_STATES, ROOT, calls, himat, himat_env, write_settings
 from pangeo_himat import names
-from pangeo_himat.lifecycle.drift import association_key, policy_hashes
+from pangeo_himat.lifecycle.drift import association_key, associations_config, policy_hashes
 from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup, default_addon_version
 from pangeo_himat.lifecycle.plans import install_steps
 from pangeo_himat.lifecycle.state import State, save_state
@@ -537,3 +538,12 @@ def test_no_control_plane_step_leaves_a_kubelet_more_than_three_minors_behind(tm
     )
     assert not any("--replicas 0" in step.shell() for step in upgrade_steps(
         target, config, near, defaults, []))  # fmt: skip
+
+
+def test_the_file_of_missing_associations_is_a_valid_cluster_config(eksctl_schema, tmp_path):
+    settings = load_settings(write_settings(tmp_path, {"data.buckets": BUCKET}))
+    config = render_all(settings).cluster_config
+    missing = config["iam"]["podIdentityAssociations"][:1]
+    document = associations_config(config, missing)
+    assert list(jsonschema.Draft7Validator(eksctl_schema).iter_errors(document)) == []
+    assert document["iam"]["podIdentityAssociations"] == missing
