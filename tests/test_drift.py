@@ -19,7 +19,12 @@ import yaml
 from conftest import LIVE_STATES, ROOT, calls, himat, himat_env, write_settings
 from pangeo_himat import names
 from pangeo_himat.lifecycle.drift import association_key, associations_config, policy_hashes
-from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup, default_addon_version
+from pangeo_himat.lifecycle.live import (
+    LiveCluster,
+    LiveGroup,
+    associations,
+    default_addon_version,
+)
 from pangeo_himat.lifecycle.plans import install_steps
 from pangeo_himat.lifecycle.state import State, save_state
 from pangeo_himat.lifecycle.steps import Target
@@ -446,7 +451,8 @@ def test_addon_versions_are_read_after_the_log_line_eksctl_prints_on_stdout():
                           indent="\t")  # fmt: skip
     stdout = "2026-12-07 14:00:00 [ℹ]  describing addon versions for addon: vpc-cni\n" + document
     assert default_addon_version(stdout + "\n") == "v1.35.0-eksbuild.1"
-    with pytest.raises(ValueError, match="no JSON document"):
+    assert associations("null\n") == ()  # eksctl prints null for an empty list
+    with pytest.raises(ValueError):
         default_addon_version("2026-12-07 14:00:00 [ℹ]  describing addon versions\n")
 
 
@@ -547,3 +553,13 @@ def test_the_file_of_missing_associations_is_a_valid_cluster_config(eksctl_schem
     document = associations_config(config, missing)
     assert list(jsonschema.Draft7Validator(eksctl_schema).iter_errors(document)) == []
     assert document["iam"]["podIdentityAssociations"] == missing
+
+
+def test_associations_are_read_after_a_warning_eksctl_leaves_on_stdout():
+    listed = [{"Namespace": "kube-system", "ServiceAccountName": "cluster-autoscaler",
+               "RoleARN": "arn:aws:iam::123456789012:role/a"}]  # fmt: skip
+    stdout = "2026-12-07 14:00:00 [!]  ignoring validation error: x\n" + json.dumps(
+        listed, indent=4
+    )
+    (found,) = associations(stdout)
+    assert found.key == "kube-system/cluster-autoscaler"
