@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.session  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from aws_endpoints import CREDENTIALS, DLMState, dlm_endpoint, moto_server, reset_moto
+from aws_endpoints import REGION as AWS_REGION
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.drift import policy_hash
 from pangeo_himat.lifecycle.state import State, save_state
@@ -347,3 +353,57 @@ CONTROLLER_VARIANTS: dict[str, dict[str, Any]] = {
     },
 }
 VARIANTS.update(CONTROLLER_VARIANTS)
+
+
+# --- AWS: the real `aws` CLI and botocore against moto's server and the DLM endpoint ----------
+
+REAL_AWS = Path(sys.executable).parent / "aws"
+
+
+@dataclass(frozen=True)
+class AWSEndpoints:
+    """Where the AWS clients of one test send their calls, and what they need to reach it."""
+
+    moto_url: str
+    dlm_url: str
+    dlm: DLMState
+
+    @property
+    def env(self) -> dict[str, str]:
+        """For the real `aws` (and the stand-in `aws`, which then runs the real one)."""
+        return {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ENDPOINT_URL_DLM": self.dlm_url,
+            "STANDIN_REAL_AWS": str(REAL_AWS),
+        }
+
+    def client(self, service: str, region: str = AWS_REGION) -> Any:
+        """A botocore client of moto's server."""
+        session = botocore.session.get_session()
+        return session.create_client(
+            service,
+            region_name=region,
+            endpoint_url=self.moto_url,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+
+@pytest.fixture(scope="session")
+def aws_servers() -> Iterator[tuple[str, str, DLMState]]:
+    # moto's werkzeug logs every request on stderr; the tests read the CLI's stderr, not its.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with moto_server() as moto_url, dlm_endpoint() as (dlm_url, dlm):
+        yield moto_url, dlm_url, dlm
+
+
+@pytest.fixture
+def aws(aws_servers: tuple[str, str, DLMState]) -> AWSEndpoints:
+    """moto's server and the DLM endpoint, emptied for this test."""
+    moto_url, dlm_url, dlm = aws_servers
+    if not REAL_AWS.exists():
+        pytest.skip(f"the AWS CLI is not installed at {REAL_AWS}; `make tools` installs it")
+    reset_moto(moto_url)
+    dlm.reset()
+    return AWSEndpoints(moto_url, dlm_url, dlm)

@@ -15,10 +15,10 @@ import botocore.validate  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
-from conftest import calls, himat, run_himat, write_settings
+from conftest import AWSEndpoints, calls, himat, run_himat, write_settings
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle import budget_plans
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.render import budget
 from pangeo_himat.settings.model import Settings
 
@@ -117,7 +117,8 @@ def test_budget_names_differ_between_regions(tmp_path):
     assert budget.budget_name(west) != budget.budget_name(eu)
 
 
-# --- `himat cluster` and `himat destroy` against the stand-in aws ------------------------------
+# --- `himat cluster` and `himat destroy`: the real `aws` against moto's server where moto has
+# the calls; the stand-in aws where `himat cluster` updates a budget (moto lacks UpdateBudget) --
 
 
 def budgeted_project(project: Path) -> str:
@@ -135,15 +136,47 @@ def world_budgets(project: Path) -> dict[str, Any]:
     return dict(world.get("budgets", {}))
 
 
-def test_cluster_creates_the_budget_and_says_to_activate_the_tag(project, standins):
+def moto_budgets(aws: AWSEndpoints) -> dict[str, Any]:
+    """The account's budgets in moto's server, by name."""
+    found = aws.client("budgets").describe_budgets(AccountId=ACCOUNT).get("Budgets", [])
+    return {b["BudgetName"]: b for b in found}
+
+
+def left_behind(aws: AWSEndpoints) -> None:
+    """A budget of the default settings' name, as an earlier `himat cluster` leaves it."""
+    aws.client("budgets").create_budget(
+        AccountId=ACCOUNT,
+        Budget={
+            "BudgetName": "himat-himat-us-west-2",
+            "BudgetType": "COST",
+            "TimeUnit": "MONTHLY",
+            "BudgetLimit": {"Amount": "300.0", "Unit": "USD"},
+        },
+    )
+
+
+def with_real_aws(standins: Path, aws: AWSEndpoints, aws_volume: str) -> dict[str, Any]:
+    """himat's keywords for the real `aws` against moto (and the claim's volume there)."""
+    return {"path": standins, "extra_env": aws.env, "volume_id": aws_volume}
+
+
+@pytest.fixture
+def aws_volume(aws: AWSEndpoints) -> str:
+    created = aws.client("ec2").create_volume(AvailabilityZone="us-west-2a", Size=16)
+    return str(created["VolumeId"])
+
+
+def test_cluster_creates_the_budget_and_says_to_activate_the_tag(
+    project, standins, aws, aws_volume
+):
     name = budgeted_project(project)
-    result = himat(project, "cluster", "-f", name, path=standins)
+    result = himat(project, "cluster", "-f", name, **with_real_aws(standins, aws, aws_volume))
     assert result.returncode == 0, result.stderr
     assert budget_calls(project) == ["aws budgets describe-budget", "aws budgets create-budget"]
     assert "budget himat-himat-us-west-2 created: USD 400.00/month" in result.stdout
     assert budget.ACTIVATE_TAG_COMMAND in result.stdout
-    (kept,) = world_budgets(project).values()
-    assert kept["budget"]["BudgetLimit"]["Amount"] == "400.00"
+    (kept,) = moto_budgets(aws).values()
+    assert float(kept["BudgetLimit"]["Amount"]) == 400.0
 
 
 def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, standins):
@@ -178,33 +211,36 @@ def test_cluster_adds_missing_alerts_without_deleting_them_first(project, standi
     assert budget_calls(project).count("aws budgets create-notification") == 2
 
 
-def test_cluster_without_a_limit_deletes_a_budget_left_behind(project, standins):
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, budget_exists="1")
+def test_cluster_without_a_limit_deletes_a_budget_left_behind(project, standins, aws, aws_volume):
+    left_behind(aws)
+    real = with_real_aws(standins, aws, aws_volume)
+    result = himat(project, "cluster", "-f", "default.yaml", **real)
     assert result.returncode == 0, result.stderr
     assert budget_calls(project) == ["aws budgets describe-budget", "aws budgets delete-budget"]
-    assert world_budgets(project) == {}
+    assert moto_budgets(aws) == {}
 
 
-def test_cluster_without_a_limit_and_no_budget_changes_nothing(project, standins):
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins)
+def test_cluster_without_a_limit_and_no_budget_changes_nothing(project, standins, aws, aws_volume):
+    real = with_real_aws(standins, aws, aws_volume)
+    result = himat(project, "cluster", "-f", "default.yaml", **real)
     assert result.returncode == 0, result.stderr
     assert budget_calls(project) == ["aws budgets describe-budget"]
     assert "budget" not in result.stdout
 
 
-def test_destroy_deletes_the_budget_last(project, standins):
-    knobs = {"cluster_exists": "1", "budget_exists": "1"}
-    result = himat(project, "destroy", "--yes", "-f", "default.yaml", path=standins, **knobs)
+def test_destroy_deletes_the_budget_last(project, standins, aws, aws_volume):
+    left_behind(aws)
+    real = with_real_aws(standins, aws, aws_volume)
+    result = himat(project, "destroy", "--yes", "-f", "default.yaml", cluster_exists="1", **real)
     assert result.returncode == 0, result.stderr
-    assert calls(project)[-1].startswith("aws budgets delete-budget --account-id 123456789012 ")
-    assert world_budgets(project) == {}
+    assert calls(project)[-1].startswith(f"aws budgets delete-budget --account-id {ACCOUNT} ")
+    assert moto_budgets(aws) == {}
     assert "budget himat-himat-us-west-2 deleted" in result.stdout
 
 
-def test_destroy_with_no_budget_is_not_an_error(project, standins):
-    result = himat(
-        project, "destroy", "--yes", "-f", "default.yaml", path=standins, cluster_exists="1"
-    )
+def test_destroy_with_no_budget_is_not_an_error(project, standins, aws, aws_volume):
+    real = with_real_aws(standins, aws, aws_volume)
+    result = himat(project, "destroy", "--yes", "-f", "default.yaml", cluster_exists="1", **real)
     assert result.returncode == 0, result.stderr
     assert budget_calls(project) == ["aws budgets describe-budget"]
 

@@ -4,6 +4,7 @@ malformed tool output, failures that are not "not found", a stop at each step of
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import calls, himat, himat_env
+from conftest import LIVE_STATES, AWSEndpoints, calls, himat, himat_env, write_settings
+
+LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
 
 VOLUME = "vol-0123456789abcdef0"
 DESTROY_STEPS = [
@@ -90,18 +93,23 @@ def test_destroy_delete_data_stopped_at_any_step_keeps_the_volume_recorded(
     assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2"
 
 
-def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(project, standins):
+def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(
+    project, standins, aws: AWSEndpoints
+):
+    # The real AWS CLI against moto's server; the claim's volume is made there.
+    ec2 = aws.client("ec2")
+    volume = ec2.create_volume(AvailabilityZone="us-west-2a", Size=16)["VolumeId"]
+    real = {"path": standins, "extra_env": aws.env, "volume_id": volume}
     args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
-    first = himat(project, *args, path=standins, cluster_exists="1", fail="aws ec2 delete-volume")
+    first = himat(project, *args, cluster_exists="1", fail="aws ec2 delete-volume", **real)
     assert first.returncode == 3 and recorded_volume(project) is not None
-    world = project / "calls.jsonl.world.json"
-    world.write_text(world.read_text().replace('"volume": true', '"volume": false'))
-    again = himat(project, *args, path=standins)
+    ec2.delete_volume(VolumeId=volume)  # someone deleted it meanwhile
+    again = himat(project, *args, **real)
     assert again.returncode == 0, again.stderr
-    assert f"the recorded volume {VOLUME} is already gone" in again.stdout
+    assert f"the recorded volume {volume} is already gone" in again.stdout
     assert recorded_volume(project) is None
     asked = [c for c in calls(project) if not c.startswith(("aws sts", "aws budgets describe"))]
-    assert asked[-1].startswith("aws ec2 describe-volumes --volume-ids " + VOLUME)
+    assert asked[-1].startswith("aws ec2 describe-volumes --volume-ids " + volume)
 
 
 def test_destroy_stopped_by_a_query_still_names_the_recorded_volume(project, standins):
@@ -220,3 +228,39 @@ def test_read_only_verbs_still_work_from_the_built_in_defaults(project, standins
     result = himat(project, "status", "--dry-run", path=standins)
     assert result.returncode == 0, result.stderr
     assert "using the built-in defaults" in result.stderr
+
+
+# --- eksctl's own failures, as its source words them (tests/standins/standin_eksctl.py) ------
+
+
+def test_a_rolled_back_spot_group_stops_the_replacement_before_the_old_group_goes(
+    project, standins
+):
+    write_settings(project, {"spot.instance_types": ["m6i.2xlarge"]}, name="changed.yaml")
+    result = himat(project, "cluster", "-f", "changed.yaml", path=standins, cluster_exists="1",
+                   eksctl_rollback="1")  # fmt: skip
+    assert result.returncode == 1
+    assert "failed to create nodegroups for cluster" in result.stderr
+    assert "run `himat cluster` again" in result.stderr
+    done = calls(project)
+    assert any(c.startswith("eksctl create nodegroup") for c in done)
+    assert not any(c.startswith(("kubectl cordon", "eksctl delete nodegroup")) for c in done)
+
+
+def test_an_addon_version_eks_does_not_offer_stops_the_upgrade_at_that_addon(project, standins):
+    result = himat(project, "upgrade", "-f", "default.yaml", path=standins, cluster_exists="1",
+                   live=str(LIVE_1_33), eksctl_addon_version_missing="1")  # fmt: skip
+    assert result.returncode == 1
+    assert 'no version(s) found matching "v1.34.7-eksbuild.1" for "vpc-cni"' in result.stderr
+    done = calls(project)
+    assert done[-1].startswith("eksctl update addon --name vpc-cni")
+    assert not any(c.startswith("eksctl upgrade nodegroup") for c in done)
+
+
+def test_scaling_a_nodegroup_eks_does_not_know_is_one_clear_failure(project, standins):
+    spot = json.loads((LIVE_STATES / "himat.json").read_text())["nodegroups"][0]["Name"]
+    result = himat(project, "hibernate", "-f", "default.yaml", path=standins, cluster_exists="1",
+                   eksctl_nodegroup_missing=spot)  # fmt: skip
+    assert result.returncode == 1
+    assert f"ResourceNotFoundException: No node group found for name: {spot}." in result.stderr
+    assert "Traceback" not in result.stderr

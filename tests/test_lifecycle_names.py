@@ -12,7 +12,7 @@ import yaml
 
 from conftest import ROOT
 from pangeo_himat.fit.loader import load_settings
-from pangeo_himat.lifecycle import plans
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.render import names
 from pangeo_himat.render.render import render_all
 
@@ -28,7 +28,7 @@ def objects(tmp_path_factory) -> dict[tuple[str, str], dict]:
     assert settings.cluster.name == CLUSTER
     values = tmp_path_factory.mktemp("values") / names.VALUES_FILE
     values.write_text(yaml.safe_dump(render_all(settings).values))
-    target = plans.Target.of(settings)
+    target = Target.of(settings)
     argv = [str(HELM), "template", target.release, str(ROOT / target.chart)]
     result = subprocess.run(
         [*argv, "-n", target.namespace, "-f", str(values)], capture_output=True, text=True

@@ -54,6 +54,21 @@ def test_problems_carry_the_line_of_the_offending_key(tmp_path):
     )
 
 
+def test_a_load_balancer_without_certificate_or_cidrs_reports_both(tmp_path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        "cluster:\n  name: himat\n  region: us-west-2\n  zones: [us-west-2a, us-west-2b]\n"
+        "image: pangeo/pangeo-notebook:2025.11.13\n"
+        "jupyter:\n  expose: loadbalancer\n  allowed_cidrs: []\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", "-f", str(settings)])
+    assert result.exit_code == 2
+    assert [line.split(": ")[0] for line in result.stderr.strip().splitlines()] == [
+        f"{settings}:6 jupyter.tls_certificate_arn",
+        f"{settings}:8 jupyter.allowed_cidrs",
+    ]
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     settings = tmp_path / "settings.yaml"
     settings.write_text(

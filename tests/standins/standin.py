@@ -10,6 +10,10 @@ It keeps a small world in $STANDIN_LOG.world.json: whether the cluster, the clai
 exist; `eksctl create cluster`, `kubectl delete pvc`, `eksctl delete cluster` and
 `aws ec2 delete-volume` change it, so a re-run sees what the first run left.
 
+eksctl's answers cite its source: here, in standin_live.py (get -o json shapes, describe-addon-
+versions, pod identity associations), standin_eksctl.py (changing verbs and their failures, with
+the knobs STANDIN_EKSCTL_*) and standin_asg.py (the tags of an unmanaged group's ASG).
+
 Knobs (environment): STANDIN_CLUSTER_EXISTS=1, STANDIN_LOAD_BALANCER=1,
 STANDIN_NO_CREDENTIALS=1, STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
 STANDIN_SLEPT=1 (the worker controller left its sleep record),
@@ -17,8 +21,11 @@ STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
 STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, first writing
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
-STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_BUDGET_EXISTS=1 (a budget named
-for the default settings exists, with no alerts).
+STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
+real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
+server and the DLM endpoint; the stand-in's own aws answers below remain for tests without it),
+STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts),
+STANDIN_VOLUME_ID (the EBS volume the claim's PersistentVolume names).
 
 The running clusters' recorded live states (what `eksctl get cluster|nodegroup|addon|
 podidentityassociation -o json` print) come from $STANDIN_LIVE, a folder of <cluster>.json
@@ -38,9 +45,11 @@ import sys
 import time
 
 import standin_ebs  # installed beside this file by the tests' `standins` fixture
+import standin_eksctl
 from standin_live import (
     addon_versions,
     change_live,
+    create_associations,
     eksctl_get,
     flag,
     live_from_config,
@@ -53,6 +62,12 @@ VERSIONS = {"eksctl": "0.215.0", "helm": "3.18.0", "kubectl": "1.34.1", "aws": "
 VOLUME_ID = "vol-0123456789abcdef0"
 PV_NAME = "pvc-0d4b6a1e"
 CLUSTER = "himat"
+
+
+def claim_volume() -> str:
+    """The EBS volume behind the claim: $STANDIN_VOLUME_ID (one made in moto by the test), else
+    the stand-in EC2's own."""
+    return os.environ.get("STANDIN_VOLUME_ID", VOLUME_ID)
 
 
 def version(tool: str) -> str:
@@ -151,7 +166,7 @@ def kubectl_get(args: list[str], world: dict) -> int:
             return not_found("persistentvolumes", name)
         zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2a"]}
         spec = {
-            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": VOLUME_ID},
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": claim_volume()},
             "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [zone]}]}},
         }
         print(json.dumps({"kind": "PersistentVolume", "spec": spec}))
@@ -288,6 +303,14 @@ def answer(tool: str, args: list[str]) -> int:
         with open(os.environ["STANDIN_LOG"] + ".sleeping", "w") as marker:
             marker.write(line)
         time.sleep(float(os.environ.get("STANDIN_SLEEP_S", "60")))
+    real_aws = os.environ.get("STANDIN_REAL_AWS")
+    if (
+        tool == "aws"
+        and real_aws
+        and not (args == ["--version"] and "STANDIN_AWS_VERSION" in os.environ)
+    ):
+        # The real AWS CLI, against moto's server and the DLM endpoint (tests/aws_endpoints.py).
+        os.execv(real_aws, [real_aws, *args])
     if args[:1] == ["version"] or args[:1] == ["--version"]:
         return version_answer(tool)
     world = load_world()
@@ -312,9 +335,17 @@ def answer(tool: str, args: list[str]) -> int:
             return describe_cluster_error(name, f'unable to describe control plane "{name}"')
         return eksctl_get("cluster", live_of(world, name))
     if tool == "eksctl" and args[:2] == ["utils", "describe-addon-versions"]:
-        return addon_versions(flag(args, "--name"), flag(args, "--kubernetes-version"))
+        return addon_versions(args)
     if tool == "helm" and args[:1] == ["template"]:
         os.execv(os.environ["STANDIN_REAL_HELM"], ["helm", *args])
+    if tool == "eksctl":
+        status = standin_eksctl.changing_verb(args)
+        if status is not None and status != 0:
+            return status
+    if tool == "eksctl" and args[:2] == ["create", "podidentityassociation"]:
+        status = create_associations(args, world)
+        save_world(world)
+        return status
     if tool == "eksctl":
         change_live(args, world)
     if tool == "eksctl" and args[:2] == ["create", "cluster"]:
@@ -348,6 +379,10 @@ def answer(tool: str, args: list[str]) -> int:
             save_world(world)
             return status
     save_world(world)
+    if tool == "eksctl":
+        # eksctl's other changing verbs exit 0 after their info lines on stdout, which himat
+        # does not read (cmd/eksctl/logger.go); the ones it may read are in standin_eksctl.py.
+        return 0
     print(f"stand-in {tool}: ok")
     return 0
 

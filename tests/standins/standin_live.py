@@ -5,8 +5,10 @@ cited at each builder; the numbers (versions, ARNs, IDs) are the stand-in's own.
 """
 
 import glob
+import hashlib
 import json
 import os
+import sys
 
 import yaml
 
@@ -35,7 +37,8 @@ def read_config(path: str) -> dict:
 
 
 def live_of(world: dict, name: str) -> dict:
-    """The recorded live state of cluster `name` (a bare default when none was recorded)."""
+    """The recorded live state of cluster `name` (a bare default when none was recorded: the
+    stand-in's own, in the shapes of eksctl_get and group_summary below)."""
     return world["live"].setdefault(
         name,
         {
@@ -51,6 +54,11 @@ def live_of(world: dict, name: str) -> dict:
 
 
 def eksctl_get(kind: str, live: dict) -> int:
+    """eksctl get <kind> -o json: the objects as json.MarshalIndent(obj, "", "    ") on stdout
+    (pkg/printers/json.go), exit 0; with -o json its log lines go to stderr instead (pkg/ctl/get/
+    cluster.go, nodegroup.go, addon.go: logger.Writer = os.Stderr), of which himat reads none.
+    `get cluster --name` prints a one-element list of EKS Cluster objects (get/cluster.go
+    getAndPrintCluster; the recorded states keep their Name, Version and Status)."""
     key = {
         "cluster": "cluster",
         "nodegroup": "nodegroup",
@@ -61,21 +69,63 @@ def eksctl_get(kind: str, live: dict) -> int:
     return 0
 
 
+def _suffix(seed: str, length: int) -> str:
+    """A stable stand-in for the random part AWS gives a physical name."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return digest[:length].upper() if length == 12 else digest[:length]
+
+
 def group_summary(cluster: str, group: dict, version: str, kind: str) -> dict:
-    """eksctl pkg/actions/nodegroup/get.go Summary, as `get nodegroup -o json` prints it."""
-    return {
-        "StackName": f"eksctl-{cluster}-nodegroup-{group['name']}",
+    """eksctl pkg/actions/nodegroup/get.go Summary, as `get nodegroup -o json` prints it.
+
+    Unmanaged (unmanagedStackToSummary, mapStackToNodeGroupSummary): InstanceType is the
+    launch template's, which for mixed instances is the first of instancesDistribution's types
+    (pkg/cfn/builder/nodegroup.go); ImageID the launch template's AMI; AutoScalingGroupName the
+    ASG's physical name, "<stack>-NodeGroup-<12 random>" (GetUnmanagedNodeGroupAutoScalingGroupName:
+    the stack resource "NodeGroup"); NodeInstanceRoleARN the stack's output; Version the first
+    node's kubelet version without "v" and the "-eks-..." suffix, and "" when DesiredCapacity is
+    0 (kubewrapper.GetNodegroupKubernetesVersion is asked only then).
+    Managed (getManagedSummary): InstanceType the group's types, ImageID its AMI type,
+    AutoScalingGroupName "eks-<group>-<uuid>" (EKS DescribeNodegroup resources), Version the
+    nodegroup's minor version, NodeInstanceRoleARN its node role.
+    """
+    name = group["name"]
+    stack = f"eksctl-{cluster}-nodegroup-{name}"
+    common = {
+        "StackName": stack,
         "Cluster": cluster,
-        "Name": group["name"],
-        "Status": "CREATE_COMPLETE" if kind == "unmanaged" else "ACTIVE",
+        "Name": name,
         "MaxSize": group["maxSize"],
         "MinSize": group["minSize"],
         "DesiredCapacity": group["desiredCapacity"],
-        "InstanceType": group.get("instanceType", "-"),
-        "ImageID": "ami-0abcdef1234567890",
         "CreationTime": "2026-11-02T09:14:07Z",
-        "NodeInstanceRoleARN": f"arn:aws:iam::123456789012:role/{cluster}-{group['name']}",
-        "AutoScalingGroupName": f"eks-{group['name']}-asg",
+    }
+    if kind == "unmanaged":
+        types = (group.get("instancesDistribution") or {}).get("instanceTypes") or [
+            group.get("instanceType", "")
+        ]
+        return {
+            **common,
+            "Status": "CREATE_COMPLETE",
+            "InstanceType": types[0],
+            "ImageID": "ami-0abcdef1234567890",
+            "NodeInstanceRoleARN": (
+                f"arn:aws:iam::123456789012:role/{stack}-NodeInstanceRole-{_suffix(name, 12)}"
+            ),
+            "AutoScalingGroupName": f"{stack}-NodeGroup-{_suffix(stack, 12)}",
+            "Version": f"{version}.7" if group["desiredCapacity"] > 0 else "",
+            "Type": kind,
+        }
+    uuid = _suffix(name, 32)
+    return {
+        **common,
+        "Status": "ACTIVE",
+        "InstanceType": group.get("instanceType", ""),
+        "ImageID": "AL2023_x86_64_STANDARD",
+        "NodeInstanceRoleARN": f"arn:aws:iam::123456789012:role/{stack}-NodeInstanceRole",
+        "AutoScalingGroupName": (
+            f"eks-{name}-{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
+        ),
         "Version": version,
         "Type": kind,
     }
@@ -116,8 +166,9 @@ def addon_version(name: str, kubernetes: str) -> str:
 def live_from_config(config: dict) -> dict:
     """What a cluster made from this ClusterConfig shows."""
     name, version = config["metadata"]["name"], config["metadata"]["version"]
-    groups = [group_summary(name, g, version, "managed") for g in config["managedNodeGroups"]]
-    groups += [group_summary(name, g, version, "unmanaged") for g in config["nodeGroups"]]
+    # Unmanaged first, as eksctl lists them (pkg/actions/nodegroup/get.go GetAll).
+    groups = [group_summary(name, g, version, "unmanaged") for g in config["nodeGroups"]]
+    groups += [group_summary(name, g, version, "managed") for g in config["managedNodeGroups"]]
     return {
         "cluster": [{"Name": name, "Version": version, "Status": "ACTIVE"}],
         "nodegroups": groups,
@@ -129,9 +180,26 @@ def live_from_config(config: dict) -> dict:
     }
 
 
-def addon_versions(name: str, kubernetes: str) -> int:
-    """EKS DescribeAddonVersionsOutput as eksctl prints it (pkg/actions/addon/
-    describe_versions.go): one default version, one older."""
+def log_line(args: list[str], message: str) -> None:
+    """An eksctl info line: on standard output (cmd/eksctl/logger.go initLogger sets
+    logger.Writer to os.Stdout, or color.Output, which is stdout too), as "<time> [ℹ]  <text>"
+    (logger.Line there), and only at verbosity 3 or more (`--verbose`/`-v`, default 3,
+    cmd/eksctl/main.go; level 2 and below drop LogInfo). Colour codes are left out: fatih/color
+    writes none when stdout is not a terminal."""
+    level = flag(args, "--verbose") or flag(args, "-v") or "3"
+    if int(level) >= 3:
+        print(f"2026-12-07 14:00:00 [ℹ]  {message}")
+
+
+def addon_versions(args: list[str]) -> int:
+    """EKS DescribeAddonVersionsOutput as eksctl prints it: the info line "describing addon
+    versions for addon: <name>" first, on stdout (pkg/actions/addon/describe_versions.go
+    DescribeVersions), then json.MarshalIndent(..., "", "\t") of {"Addons": [...]} and a newline
+    (addonVersionsToString there; fmt.Println in pkg/ctl/utils/describe_addon_versions.go).
+    One default version, one older; with STANDIN_EKSCTL_NO_ADDON_VERSIONS=1 EKS knows none for
+    that Kubernetes version and the list is empty."""
+    name, kubernetes = flag(args, "--name"), flag(args, "--kubernetes-version")
+    log_line(args, f"describing addon versions for addon: {name}")
     default = addon_version(name, kubernetes)
     older = default.replace("-eksbuild.1", "-eksbuild.0")
     versions = [
@@ -149,7 +217,10 @@ def addon_versions(name: str, kubernetes: str) -> int:
         }
         for version, is_default in ((default, True), (older, False))
     ]
-    print(json.dumps({"Addons": [{"AddonName": name, "AddonVersions": versions}]}, indent=4))
+    addons = [{"AddonName": name, "AddonVersions": versions}]
+    if os.environ.get("STANDIN_EKSCTL_NO_ADDON_VERSIONS"):
+        addons = []
+    print(json.dumps({"Addons": addons}, indent="\t"))
     return 0
 
 
@@ -196,15 +267,6 @@ def change_live(args: list[str], world: dict) -> None:
         live["addons"] += [
             addon_summary(a, version) for a in config["addons"] if a["name"] not in present
         ]
-    elif verb == ["create", "podidentityassociation"] and config is not None:
-        present = {
-            (a["Namespace"], a["ServiceAccountName"]) for a in live["podidentityassociations"]
-        }
-        live["podidentityassociations"] += [
-            association_summary(cluster, a)
-            for a in config["iam"].get("podIdentityAssociations", [])
-            if (a["namespace"], a["serviceAccountName"]) not in present
-        ]
     elif verb == ["delete", "podidentityassociation"]:
         gone = (flag(args, "--namespace"), flag(args, "--service-account-name"))
         live["podidentityassociations"] = [
@@ -212,3 +274,37 @@ def change_live(args: list[str], world: dict) -> None:
             for a in live["podidentityassociations"]
             if (a["Namespace"], a["ServiceAccountName"]) != gone
         ]
+
+
+def create_associations(args: list[str], world: dict) -> int:
+    """eksctl create podidentityassociation -f FILE: one task per association of the file, run
+    in parallel (pkg/actions/podidentityassociation/creator.go CreateTasks, runAllTasks in
+    tasks.go). An association with a roleName and no roleARN first gets its role from a
+    CloudFormation stack named eksctl-<cluster>-podidentityrole-<namespace>-<serviceaccount>
+    (iam_role_creator.go MakeStackName); for an association that exists, that stack exists and
+    CreateStack fails (pkg/cfn/manager/api.go DoCreateStackRequest wraps it as "creating
+    CloudFormation stack %q: %w"). This path passes ignorePodIdentityExistsErr=false, so the
+    error stands: runAllTasks joins the task errors with newlines, cobra prints "Error: " and
+    the text on stderr, and main exits 1 (cmd/eksctl/main.go). The others are created."""
+    config = read_config(flag(args, "-f"))
+    cluster = config["metadata"]["name"]
+    live = world["live"].setdefault(cluster, live_of(world, cluster))
+    present = {(a["Namespace"], a["ServiceAccountName"]) for a in live["podidentityassociations"]}
+    errors = []
+    for association in config.get("iam", {}).get("podIdentityAssociations", []):
+        namespace, account = association["namespace"], association["serviceAccountName"]
+        if (namespace, account) not in present:
+            live["podidentityassociations"].append(association_summary(cluster, association))
+            continue
+        stack = f"eksctl-{cluster}-podidentityrole-{namespace}-{account}"
+        errors.append(
+            f"creating IAM role for pod identity association for service account {account} in "
+            f'namespace {namespace}: creating CloudFormation stack "{stack}": operation error '
+            "CloudFormation: CreateStack, https response error StatusCode: 400, RequestID: "
+            "5d0b7c3e-0000-4000-8000-000000000000, AlreadyExistsException: Stack "
+            f"[{stack}] already exists"
+        )
+    if errors:
+        print("Error: " + "\n".join(errors), file=sys.stderr)
+        return 1
+    return 0

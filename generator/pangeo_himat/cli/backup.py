@@ -9,11 +9,11 @@ import click
 
 from pangeo_himat.cli.destroy import live_volume
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, validated
-from pangeo_himat.lifecycle import answers, backup, plans, volumes
+from pangeo_himat.lifecycle import answers, backup, queries, volumes
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.state import load_state
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.settings.errors import InputError, Problem
 from pangeo_himat.settings.model import Settings
 
@@ -28,7 +28,7 @@ def _volume_to_copy(settings: Settings) -> str | None:
     if chosen is not None:
         return chosen
     target = Target.of(settings)
-    clusters = observe(plans.cluster_query(target))
+    clusters = observe(queries.cluster_query(target))
     if parsed(clusters, answers.clusters, "a JSON list of clusters") is not None:
         live = live_volume(target)
         if live is not None:
@@ -48,11 +48,10 @@ def backup_command(settings_path: Path | None, dry_run: bool) -> None:
     if dry_run:
         chosen = settings.jupyter.volume_id
         if chosen is None:
-            for query in (plans.cluster_query(target), plans.claim_query(target)):
+            for query in (queries.cluster_query(target), queries.claim_query(target)):
                 click.echo(f"# asks first: {query.shell()}")
-            click.echo(f"# asks first: {plans.volume_query(VOLUME_PLACEHOLDER).shell()}")
-        planned_id = chosen or "<jupyter-volume-id>"
-        print_plan([backup.snapshot_step(target, planned_id, "backup")])
+            click.echo(f"# asks first: {queries.volume_query(VOLUME_PLACEHOLDER).shell()}")
+        print_plan([backup.snapshot_step(target, chosen or "<jupyter-volume-id>", "backup")])
         print_plan([backup.wait_snapshot_step(target, "<snapshot-id>")])
         return
     volume_id = _volume_to_copy(settings)

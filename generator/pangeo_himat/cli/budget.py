@@ -6,8 +6,8 @@ import click
 
 from pangeo_himat.lifecycle import budget_plans
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.render import budget
 from pangeo_himat.settings.model import Settings
 

@@ -16,11 +16,11 @@ import click
 from pangeo_himat.cli.budget import delete_budget, destroy_budget_queries, print_destroy_budget_plan
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, say_cost, validated
 from pangeo_himat.cost.plan_cost import DESTROYED, RUNNING, ClusterState
-from pangeo_himat.lifecycle import answers, plans, volumes
+from pangeo_himat.lifecycle import answers, plans, queries, volumes
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import StepStopped, observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, State, load_state, save_state
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import names
 from pangeo_himat.settings.model import Settings
 
@@ -43,17 +43,17 @@ def _confirm(cluster_name: str) -> bool:
 
 def live_volume(target: Target) -> KeptVolume | None:
     """The EBS volume behind the notebooks' claim; None when there is no claim or it is unbound."""
-    claim = parsed(observe(plans.claim_query(target)), answers.claim_volume_name, "a claim")
+    claim = parsed(observe(queries.claim_query(target)), answers.claim_volume_name, "a claim")
     if not claim:
         return None
     return parsed(
-        observe(plans.volume_query(claim)), answers.kept_volume, "a PersistentVolume of EBS"
+        observe(queries.volume_query(claim)), answers.kept_volume, "a PersistentVolume of EBS"
     )
 
 
 def _still_exists(target: Target, volume: KeptVolume) -> bool:
     """Only EC2's own "InvalidVolume.NotFound" means the recorded volume is gone."""
-    answer = observe(plans.ebs_volume_query(target, volume.volume_id))
+    answer = observe(queries.ebs_volume_query(target, volume.volume_id))
     return parsed(answer, answers.volume_ids, "a list of volumes") is not None
 
 
@@ -125,7 +125,7 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
         exposed = settings.jupyter.expose == "loadbalancer"
         shown = [names.jupyter_service(target.cluster)] if exposed else []
         recorded = state.volume.volume_id if state.volume else VOLUME_PLACEHOLDER
-        for query in [*plans.destroy_queries(target), *destroy_budget_queries(settings)]:
+        for query in [*queries.destroy_queries(target), *destroy_budget_queries(settings)]:
             click.echo(f"# asks first: {query.shell()}")
         steps = plans.destroy_steps(settings, shown, recorded, delete_data)
         rest, deletion = _split_deletion(steps)
@@ -153,10 +153,10 @@ def destroy(settings_path: Path | None, dry_run: bool, yes: bool, delete_data: b
 def _destroy(
     settings: Settings, target: Target, state_path: Path, state: State, delete_data: bool
 ) -> None:
-    clusters = observe(plans.cluster_query(target))
+    clusters = observe(queries.cluster_query(target))
     if parsed(clusters, answers.clusters, "a JSON list of clusters") is not None:
         state, volume = _record_live_volume(target, state_path, state)
-        listed = observe(plans.services_query(target))
+        listed = observe(queries.services_query(target))
         services = parsed(listed, answers.load_balancer_names, "a JSON list of services")
         volume_id = volume.volume_id if volume else None
         steps = plans.destroy_steps(settings, services or [], volume_id, delete_data)

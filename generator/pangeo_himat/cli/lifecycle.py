@@ -20,12 +20,12 @@ from pangeo_himat.cli.stages import (
     with_shipped_chart,
 )
 from pangeo_himat.cost.plan_cost import ABSENT, HIBERNATED, HIBERNATED_ALL, RUNNING, ClusterState
-from pangeo_himat.lifecycle import plans, volumes
+from pangeo_himat.lifecycle import plans, queries, volumes
 from pangeo_himat.lifecycle.drift import policy_hashes
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.settings.errors import InputError
 from pangeo_himat.settings.model import Settings
 
@@ -111,7 +111,7 @@ def _print_volume_check(settings: Settings) -> None:
     """--dry-run: jupyter.volume_id's zone is asked before anything changes."""
     volume_id = settings.jupyter.volume_id
     if volume_id is not None:
-        query = plans.ebs_volume_query(Target.of(settings), volume_id)
+        query = queries.ebs_volume_query(Target.of(settings), volume_id)
         click.echo(f"# asks first: {query.shell()}")
 
 
@@ -130,7 +130,7 @@ def hibernate(settings_path: Path | None, dry_run: bool, everything: bool) -> No
 
 def _say_why_it_slept(settings: Settings) -> None:
     """A cluster the controller put to sleep says when and why before it wakes."""
-    answer = observe(plans.sleep_record_query(Target.of(settings)))
+    answer = observe(queries.sleep_record_query(Target.of(settings)))
     record = parsed(answer, sleep_record, "the sleep record ConfigMap as JSON")
     if record is not None:
         click.echo(f"waking: {sleep_line(record)}")

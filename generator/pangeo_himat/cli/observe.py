@@ -9,12 +9,12 @@ import click
 
 from pangeo_himat.cli.running import follows_line, read_live, support_line
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
-from pangeo_himat.lifecycle import answers, backup, plans, volumes
+from pangeo_himat.lifecycle import answers, backup, queries, volumes
 from pangeo_himat.lifecycle.connect import check_context, connect_forward
 from pangeo_himat.lifecycle.output import parsed
-from pangeo_himat.lifecycle.plans import Target
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.render import names
 from pangeo_himat.settings.versions import today
 
@@ -31,7 +31,7 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     preflighted(["eksctl", "kubectl", "aws"], dry_run, credentials=False)
     target = Target.of(settings)
     if dry_run:
-        print_plan(plans.status_queries(settings))
+        print_plan(queries.status_queries(settings))
         print_plan([backup.snapshots_query(target)])
         return
     found = read_live(target)
@@ -43,13 +43,13 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     sizes = {group.name: group.desired for group in found.groups}
     for name, size in sizes.items():
         click.echo(f"nodegroup {name}: {size} nodes")
-    pods = observe(plans.pods_query(target))
+    pods = observe(queries.pods_query(target))
     counts = parsed(pods, answers.pod_phases, "a JSON list of pods") or {}
     for component, phases in sorted(counts.items()):
         click.echo(f"pods {component}: " + ", ".join(f"{n} {p}" for p, n in phases.items()))
     controller = parsed(pods, lambda text: answers.running_pod(text, "controller"), "pods")
     if controller is not None:
-        logged = observe(plans.controller_log_query(target, controller))
+        logged = observe(queries.controller_log_query(target, controller))
         for decision in parsed(logged, answers.decisions, "the controller's log") or []:
             click.echo(f"controller: {decision}")
     spot = [
@@ -58,7 +58,7 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     click.echo(f"hibernated: {'yes' if sum(spot) == 0 else 'no'}")
     click.echo(support_line(found.version, today()))
     click.echo(follows_line(target, result, found))
-    record = observe(plans.sleep_record_query(target))
+    record = observe(queries.sleep_record_query(target))
     slept = parsed(record, sleep_record, "the sleep record ConfigMap as JSON")
     if slept is not None:
         click.echo(f"{sleep_line(slept)}; `himat resume` wakes it")
@@ -79,10 +79,10 @@ def connect(settings_path: Path | None, dry_run: bool) -> None:
     target = Target.of(settings)
     exposed = settings.jupyter.expose == "loadbalancer"
     if dry_run:
-        print_plan(plans.connect_checks(target))
+        print_plan(queries.connect_checks(target))
         if exposed:
-            print_plan([plans.load_balancer_query(target)])
-        for step in plans.forward_steps(target) if not exposed else []:
+            print_plan([queries.load_balancer_query(target)])
+        for step in queries.forward_steps(target) if not exposed else []:
             click.echo(f"{step.shell()} &")
         return
     if exposed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,17 @@ from pangeo_himat.cli.stages import (
     rendered,
     say_cost,
     validated,
-    with_shipped_chart,
 )
 from pangeo_himat.cost.plan_cost import HIBERNATED_ALL, RUNNING, ClusterState
-from pangeo_himat.lifecycle import live, plans, upgrade
-from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, plan_drift, table
+from pangeo_himat.lifecycle import live, plans, queries, upgrade
+from pangeo_himat.lifecycle.drift import DOWNGRADE, Drift, association_drift, plan_drift, table
 from pangeo_himat.lifecycle.output import Answer, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import load_state, save_state
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import names
 from pangeo_himat.render.render import Rendered, render_all
+from pangeo_himat.render.writer import to_yaml, write_all
 from pangeo_himat.settings.errors import InputError, Problem
 from pangeo_himat.settings.model import Settings
 from pangeo_himat.settings.versions import load_calendar
@@ -40,11 +41,11 @@ from pangeo_himat.settings.versions import load_calendar
 def read_live(target: Target, dry_run: bool = False) -> live.LiveCluster | None:
     """The live cluster, or None when eksctl says it does not exist (any other failure of a
     query is a ToolError: never taken for "absent"). --dry-run names each query it asks."""
-    answer = _asked(plans.cluster_query(target), dry_run)
+    answer = _asked(queries.cluster_query(target), dry_run)
     version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:
         return None
-    _, groups_query, addons_query, associations_query = plans.live_queries(target)
+    _, groups_query, addons_query, associations_query = queries.live_queries(target)
     groups = parsed(_asked(groups_query, dry_run), live.nodegroups, "nodegroups")
     addons = parsed(_asked(addons_query, dry_run), live.addons, "add-ons")
     found = parsed(_asked(associations_query, dry_run), live.associations, "associations")
@@ -76,6 +77,14 @@ def record_policies(target: Target, hashes: dict[str, str]) -> None:
         save_state(path, state.with_policy_hashes(hashes))
 
 
+def write_files(drift: Drift) -> None:
+    """The files the steps read (a dry run prints commands that name them, so they exist too)."""
+    files = [(Path(path), to_yaml(document)) for path, document in drift.files.items()]
+    for written in write_all(files):
+        if written.status != "unchanged":
+            click.echo(str(written), err=True)
+
+
 def drift_of(target: Target, result: Rendered, found: live.LiveCluster) -> Drift:
     recorded = load_state(Path(target.state_file)).policy_hashes()
     return plan_drift(target, result.cluster_config, found, recorded)
@@ -96,6 +105,7 @@ def follow_settings(
 ) -> None:
     """`cluster` on a cluster that exists: plan the difference, run it, record the policies."""
     drift = drift_of(target, result, found)
+    write_files(drift)
     if dry_run:
         print_drift(drift)
         return
@@ -117,13 +127,7 @@ def _documents(text: str) -> list[dict[str, Any]]:
 
 def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
     """Refuse (exit 2) when a chart manifest is not valid for a version the chain reaches."""
-    [template] = with_shipped_chart([plans.chart_template_step(target)])
-    if dry_run and shutil.which(template.tool) is None:
-        click.echo(
-            f"# {template.tool} is not on PATH, so the chart is not checked against Kubernetes "
-            f"{', '.join(versions)} here; a real run checks it first: {template.shell()}"
-        )
-        return
+    template = queries.chart_template_step(target)
     documents = parsed(_asked(template, dry_run, "checks"), _documents, "the chart's manifests")
     problems = [
         Problem(names.CHART_DIR_NAME, None, "", message)
@@ -136,12 +140,12 @@ def check_manifests(target: Target, versions: list[str], dry_run: bool) -> None:
 
 def _live_for_upgrade(target: Target, dry_run: bool) -> live.LiveCluster:
     """The live version and nodegroups; exit 1 when the cluster does not exist."""
-    answer = _asked(plans.cluster_query(target), dry_run)
+    answer = _asked(queries.cluster_query(target), dry_run)
     version = parsed(answer, live.cluster_version, "a cluster")
     if version is None:
         click.echo(f"cluster {target.cluster}: not found in {target.region} (make cluster)")
         sys.exit(1)
-    answer = _asked(plans.nodegroups_query(target), dry_run)
+    answer = _asked(queries.nodegroups_query(target), dry_run)
     groups = parsed(answer, live.nodegroups, "nodegroups") or ()
     return live.LiveCluster(version, groups, (), ())
 
@@ -173,8 +177,9 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
     """Upgrade Kubernetes to cluster.kubernetes_version, one minor version at a time.
 
     The chart is checked against every version on the way before anything runs; then per
-    version the control plane, the add-ons and the stable group; then a new spot group and
-    the termination handler. --dry-run reads the live cluster and prints the whole chain.
+    version the control plane, the add-ons and the stable group; then a new spot group, the
+    pod identity associations, the termination handler, the cluster-autoscaler and the chart.
+    --dry-run reads the live cluster and prints the whole chain.
     """
     settings = validated(settings_path, changes_aws=True)
     result = rendered(settings)
@@ -209,17 +214,29 @@ def upgrade_command(settings_path: Path | None, dry_run: bool) -> None:
             if assumed:
                 defaults[(addon, step_version)] = f"<EKS default for {step_version}>"
                 continue
-            query = plans.addon_versions_query(target, addon, step_version)
+            query = queries.addon_versions_query(target, addon, step_version)
             chosen = parsed(_asked(query, dry_run), live.default_addon_version, "add-on versions")
             defaults[(addon, step_version)] = chosen or ""
-    handler = plans.install_steps(settings)[0]
-    steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, handler)
+    present: tuple[live.LiveAssociation, ...] = ()
+    if not assumed:
+        answer = _asked(queries.associations_query(target), dry_run)
+        present = parsed(answer, live.associations, "associations") or ()
+    recorded = load_state(Path(target.state_file)).policy_hashes()
+    identities = association_drift(
+        target, result.cluster_config, replace(found, associations=present), recorded
+    )
+    write_files(identities)
+    # What names the spot group follows its replacement: the idle-sleep policy, the
+    # autoscaler (its image pinned to the minor), the chart (--spot-nodegroup).
+    tail = [*identities.steps, *plans.install_steps(settings)]
+    steps = upgrade.upgrade_steps(target, result.cluster_config, found, defaults, tail)
     before = ClusterState(RUNNING, kubernetes_version=version)
     if dry_run:
         print_plan(steps)
         say_cost("upgrade", settings, result.fit, before, ClusterState(RUNNING), dry_run)
         return
     run_steps("upgrade", steps)
+    record_policies(target, identities.policy_hashes)
     click.echo(f"cluster {target.cluster} runs Kubernetes {wanted}; next: make status")
     say_cost("upgrade", settings, result.fit, before, ClusterState(RUNNING), dry_run)
 

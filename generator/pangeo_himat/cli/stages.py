@@ -16,9 +16,8 @@ import click
 
 from pangeo_himat.cost.plan_cost import ClusterState, plan_cost_lines
 from pangeo_himat.fit.fit import FitReport
-from pangeo_himat.lifecycle import answers, plans
+from pangeo_himat.lifecycle import answers, queries
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import (
     INTERRUPTED_STATUS,
     StepStopped,
@@ -26,6 +25,7 @@ from pangeo_himat.lifecycle.runner import (
     print_plan,
     run_steps,
 )
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.lifecycle.tools import preflight
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render import names
@@ -132,9 +132,9 @@ def urls(settings: Settings) -> list[str]:
     """
     target = Target.of(settings)
     scheduler = names.scheduler_service(target.cluster)
-    token = f"token: {plans.token_hint(target)}"
+    token = f"token: {queries.token_hint(target)}"
     if settings.jupyter.expose == "loadbalancer":
-        answer = observe(plans.load_balancer_query(target))
+        answer = observe(queries.load_balancer_query(target))
         host = parsed(answer, answers.host_name, "a host name") or "<load balancer pending>"
         base = f"https://{host}"
         return [

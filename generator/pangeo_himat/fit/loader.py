@@ -43,6 +43,11 @@ def _refused_paths(data: Any) -> list[KeyPath]:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = set(error.schema.get("properties", {}))
             paths.extend((*path, key) for key in error.instance if key not in known)
+        elif error.validator == "required" and isinstance(error.instance, dict):
+            # A missing key refuses that key alone, not its whole section: the section's other
+            # values still feed their rules (expose: loadbalancer without a certificate and
+            # without CIDRs reports both).
+            paths.extend((*path, key) for key in error.validator_value if key not in error.instance)
         else:
             # A bad list item sets the whole list aside: its indexes stay meaningful.
             cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
@@ -80,7 +85,9 @@ def set_aside(data: Any) -> tuple[Any, list[KeyPath]] | None:
     refused: list[KeyPath] = _missing_keys(data)
     for _ in range(REPAIR_ROUNDS):
         completed = apply_defaults(data, settings_schema())
-        paths = _refused_paths(completed)
+        # A path refused already holds a default now (a missing key the schema needs set):
+        # every rule that reads it is skipped, so it needs no second removal.
+        paths = [path for path in _refused_paths(completed) if path not in refused]
         if not paths:
             return completed, refused
         for path in paths:

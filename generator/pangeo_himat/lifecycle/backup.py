@@ -6,7 +6,7 @@ JSON where himat reads the answer.
 
 from __future__ import annotations
 
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import names
 from pangeo_himat.render.render_backup import (
     backup_enabled,
@@ -20,7 +20,8 @@ from pangeo_himat.settings.model import Settings
 # awscli/customizations/dlm/constants.py LIFECYCLE_DEFAULT_ROLE_NAME; AWS CLI reference, dlm
 # create-default-role: --resource-type snapshot, the default).
 DLM_ROLE_NAME = "AWSDataLifecycleManagerDefaultRole"
-# aws on an absent snapshot: exit 254 (a service error, AWS CLI "Command line return codes") and
+# aws on an absent snapshot: exit 254 from v2, 255 from v1 (a service error, AWS CLI "Command line
+# return codes") and
 # "An error occurred (InvalidSnapshot.NotFound) when calling the ... operation" (EC2 API errors).
 AWS_SNAPSHOT_NOT_FOUND = "(InvalidSnapshot.NotFound)"
 

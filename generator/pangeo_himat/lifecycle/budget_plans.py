@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.render import budget
 from pangeo_himat.settings.model import Settings
 
-# aws on an absent budget: exit 254 and "An error occurred (NotFoundException) when calling the
+# aws on an absent budget: "An error occurred (NotFoundException) when calling the
 # DescribeBudget operation: Unable to get budget: <name> - the budget doesn't exist." (Budgets
-# API error NotFoundException; the AWS CLI exits 254 when the service returns an error).
+# API error NotFoundException), exit 254 from AWS CLI v2 and 255 from v1: only the text is read.
 AWS_BUDGET_NOT_FOUND = "(NotFoundException)"
 ACCOUNT_PLACEHOLDER = "<account-id>"
 

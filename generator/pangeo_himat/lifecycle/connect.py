@@ -10,14 +10,14 @@ import click
 
 from pangeo_himat.lifecycle import answers
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import (
-    Target,
+from pangeo_himat.lifecycle.queries import (
     context_query,
     forward_steps,
     jupyter_service_query,
     token_query,
 )
 from pangeo_himat.lifecycle.runner import observe
+from pangeo_himat.lifecycle.steps import Target
 from pangeo_himat.render import names
 
 POLL_S = 0.5

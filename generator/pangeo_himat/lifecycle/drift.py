@@ -3,7 +3,8 @@ and the live state (lifecycle/live.py) to a table of differences and the steps t
 
 Order: pod identity associations, then a restart of the pods that use them (credentials are
 read when a pod starts); add-ons; nodegroup sizes; nodegroup replacements (new group first,
-then the old one emptied and deleted). The kubeconfig entry comes first, for the kubectl steps.
+then the old one emptied and deleted, then the autoscaler and the chart again, so that the
+controller names the new group). The kubeconfig entry comes first, for the kubectl steps.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from pangeo_himat.lifecycle import plans
 from pangeo_himat.lifecycle.live import LiveCluster, LiveGroup
-from pangeo_himat.lifecycle.plans import Step, Target
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import names
 from pangeo_himat.render.render_cluster import group_name
 
@@ -39,6 +40,8 @@ class Drift:
     differences: list[Difference] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     policy_hashes: dict[str, str] = field(default_factory=dict)
+    # Files the steps read besides the rendered ones (path -> document), written before them.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def changes(self) -> bool:
@@ -62,6 +65,21 @@ def policy_hashes(config: dict[str, Any]) -> dict[str, str]:
 
 def association_key(association: dict[str, Any]) -> str:
     return f"{association['namespace']}/{association['serviceAccountName']}"
+
+
+def associations_config(
+    config: dict[str, Any], associations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A ClusterConfig holding only `associations` (what `create podidentityassociation -f`
+    reads: metadata and iam.podIdentityAssociations, pkg/ctl/cmdutils
+    NewCreatePodIdentityAssociationLoader)."""
+    metadata = {key: config["metadata"][key] for key in ("name", "region")}
+    return {
+        "apiVersion": config["apiVersion"],
+        "kind": config["kind"],
+        "metadata": metadata,
+        "iam": {"podIdentityAssociations": associations},
+    }
 
 
 def restart_users_step(target: Target) -> Step:
@@ -104,6 +122,16 @@ def _purpose(key: str) -> str:
     return "idle-sleep role" if key.endswith("-controller") else "S3 role"
 
 
+def association_drift(
+    target: Target, config: dict[str, Any], live: LiveCluster, recorded: dict[str, str]
+) -> Drift:
+    """The pod identity associations' part alone (upgrade ends with it: the idle-sleep policy
+    names the spot group, whose name changes with the version)."""
+    drift = Drift()
+    _associations(target, config, live, drift, recorded)
+    return drift
+
+
 def _associations(
     target: Target,
     config: dict[str, Any],
@@ -120,8 +148,15 @@ def _associations(
     changed: list[str] = []
     missing = [key for key in wanted if key not in present]
     if missing:
-        argv = ("eksctl", "create", "podidentityassociation", "-f", target.eksctl_file)
-        drift.steps.append(Step("create the pod identity associations", argv))
+        # Only the missing ones: eksctl fails on an association that exists (its role's stack
+        # exists: pkg/actions/podidentityassociation/creator.go CreateTasks is called with
+        # ignorePodIdentityExistsErr false on this path, and iam_role_creator.go's CreateStack
+        # returns CloudFormation's AlreadyExistsException).
+        drift.files[target.new_associations_file] = associations_config(
+            config, [wanted[key] for key in missing]
+        )
+        argv = ("eksctl", "create", "podidentityassociation", "-f", target.new_associations_file)
+        drift.steps.append(Step("create the missing pod identity associations", argv))
     for key, association in wanted.items():
         drift.policy_hashes[key] = policy_hash(association)
         if key in missing:
@@ -302,6 +337,10 @@ def _groups(target: Target, config: dict[str, Any], live: LiveCluster, drift: Dr
             )
         for old in olds:
             replacements += retire_steps(target, role, old)
+    if replacements:
+        # What names the groups follows them: the autoscaler and the chart (the controller's
+        # --spot-nodegroup and --stable-nodegroup); the associations were planned above.
+        replacements += [plans.autoscaler_install_step(target), plans.chart_install_step(target)]
     drift.steps.extend(replacements)
 
 

@@ -50,8 +50,27 @@ class LiveCluster:
     associations: tuple[LiveAssociation, ...]
 
 
+def json_after_log(text: str) -> Any:
+    """The JSON document of an eksctl answer, after any log lines eksctl wrote before it.
+
+    eksctl's logger writes to standard output (cmd/eksctl/logger.go: logger.Writer = os.Stdout
+    or color.Output), so `describe-addon-versions` prints "<time> [ℹ]  describing addon
+    versions for addon: <name>" before its JSON (pkg/actions/addon/describe_versions.go;
+    eksctl-io/eksctl#5391). himat asks with `--verbose 0`, and parses robustly anyway: the
+    document starts at the first line that opens a JSON object or list.
+    """
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(("{", "[")):
+            return json.loads("".join(lines[index:]))
+    return json.loads(text)  # `null`, or no JSON at all (ValueError)
+
+
 def _list(text: str) -> list[Any]:
-    found = json.loads(text)
+    # `get podidentityassociation` leaves eksctl's log lines on stdout (pkg/ctl/get/
+    # pod_identity_association.go, unlike get cluster/nodegroup/addon), so a warning would
+    # precede the JSON there.
+    found = json_after_log(text)
     if found is None:  # eksctl prints `null` for an empty result of some resources
         return []
     if not isinstance(found, list):
@@ -114,7 +133,7 @@ def default_addon_version(text: str) -> str:
     DescribeAddonVersionsOutput as JSON (eksctl pkg/actions/addon/describe_versions.go); the
     version whose compatibility says DefaultVersion, as eksctl itself picks it when no version
     is given (pkg/actions/addon/addon.go getLatestMatchingVersion)."""
-    document = json.loads(text)
+    document = json_after_log(text)
     for addon in document["Addons"]:
         for candidate in addon["AddonVersions"]:
             compatibilities = candidate.get("Compatibilities") or []

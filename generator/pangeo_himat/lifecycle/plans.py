@@ -1,255 +1,19 @@
-"""What each verb runs, as pure functions from settings (and observed state) to steps.
+"""What each changing verb runs, as pure functions from settings (and observed state) to steps.
 
 Nothing here runs a command. `--dry-run` prints the action steps exactly as a real run executes
-them; the queries (read-only, their answers shape the actions) are steps too, each with the text
-by which its tool says "not found", and status and connect print theirs in `--dry-run`.
+them. The queries whose answers shape these plans are in lifecycle/queries.py; Step and Target
+in lifecycle/steps.py.
 """
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass
-from pathlib import Path
-
 from pangeo_himat.fit.fit import FitReport
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import cluster_autoscaler, names, termination_handler
-from pangeo_himat.render.render import render_all
 from pangeo_himat.render.render_controller import adaptive_bounds
 from pangeo_himat.settings.model import Settings
 
 HELM_TIMEOUT = "15m"
-
-# eksctl get cluster on an absent cluster: exit 1 and "Error: unable to describe control plane
-# "<name>": ... ResourceNotFoundException: No cluster found for name: <name>." (eksctl
-# pkg/eks/eks.go GetCluster wraps the EKS DescribeCluster error; cmd/eksctl/main.go exits 1);
-# get nodegroup says "unable to describe cluster control plane: ..." with the same exception
-# (pkg/eks/eks.go DescribeControlPlane, via cmdutils NewProviderForExistingCluster).
-EKSCTL_NOT_FOUND = "ResourceNotFoundException"
-# kubectl get on an absent object: exit 1 and `Error from server (NotFound): ... not found`
-# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go, StandardErrorMessage:
-# "Error from server (%s): %s" with the API status reason; an expired login is instead
-# "error: You must be logged in to the server (...)").
-KUBECTL_NOT_FOUND = "Error from server (NotFound)"
-# aws on an absent volume: exit 254 and "An error occurred (InvalidVolume.NotFound) when calling
-# the DescribeVolumes operation: The volume 'vol-...' does not exist." (EC2 API error codes;
-# the AWS CLI exits 254 when the service returns an error).
-AWS_VOLUME_NOT_FOUND = "(InvalidVolume.NotFound)"
-# kubectl config current-context with none set: exit 1, "error: current-context is not set"
-# (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/config/current_context.go).
-NO_CONTEXT = "current-context is not set"
-
-
-# How many of the worker controller's decisions `status` shows.
-DECISIONS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class Step:
-    """One command of a verb, with a title for the progress line.
-
-    not_found: the text by which the tool says the object is absent (queries only); any other
-    failure is an error, never "absent".
-    """
-
-    title: str
-    argv: tuple[str, ...]
-    not_found: str = ""
-
-    def shell(self) -> str:
-        return shlex.join(self.argv)
-
-    @property
-    def tool(self) -> str:
-        return self.argv[0]
-
-
-@dataclass(frozen=True)
-class Target:
-    """The names every command of one cluster uses."""
-
-    cluster: str
-    region: str
-    namespace: str
-    release: str
-    eksctl_file: str
-    values_file: str
-    nth_values_file: str
-    autoscaler_values_file: str
-    state_file: str
-    chart: str
-    stable_group: str
-    spot_group: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> Target:
-        name = settings.cluster.name
-        folder = Path(names.OUTPUT_DIR_NAME) / name
-        config = render_all(settings).cluster_config
-        return cls(
-            cluster=name,
-            region=settings.cluster.region,
-            namespace=names.namespace(name),
-            release=names.release_name(name),
-            eksctl_file=str(folder / names.EKSCTL_FILE),
-            values_file=str(folder / names.VALUES_FILE),
-            nth_values_file=str(folder / names.TERMINATION_HANDLER_FILE),
-            autoscaler_values_file=str(folder / names.AUTOSCALER_FILE),
-            state_file=str(folder / names.STATE_FILE),
-            chart=names.CHART_DIR_NAME,
-            stable_group=str(config["managedNodeGroups"][0]["name"]),
-            spot_group=str(config["nodeGroups"][0]["name"]),
-        )
-
-
-# --- queries: read-only, their answers decide what the verb does next -------------------------
-
-
-def cluster_query(target: Target) -> Step:
-    where = ("--name", target.cluster, "--region", target.region, "-o", "json")
-    return Step("does the cluster exist", ("eksctl", "get", "cluster", *where), EKSCTL_NOT_FOUND)
-
-
-def nodegroups_query(target: Target) -> Step:
-    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
-    return Step("nodegroups", ("eksctl", "get", "nodegroup", *where), EKSCTL_NOT_FOUND)
-
-
-def addons_query(target: Target) -> Step:
-    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
-    return Step("add-ons", ("eksctl", "get", "addon", *where), EKSCTL_NOT_FOUND)
-
-
-def associations_query(target: Target) -> Step:
-    where = ("--cluster", target.cluster, "--region", target.region, "-o", "json")
-    argv = ("eksctl", "get", "podidentityassociation", *where)
-    return Step("pod identity associations", argv, EKSCTL_NOT_FOUND)
-
-
-def live_queries(target: Target) -> list[Step]:
-    """What `cluster` and `upgrade` read of a running cluster, in this order."""
-    return [
-        cluster_query(target),
-        nodegroups_query(target),
-        addons_query(target),
-        associations_query(target),
-    ]
-
-
-def addon_versions_query(target: Target, addon: str, version: str) -> Step:
-    """The add-on versions EKS offers for a Kubernetes version (JSON, one marked default)."""
-    argv = ("eksctl", "utils", "describe-addon-versions", "--name", addon)
-    where = ("--kubernetes-version", version, "--region", target.region)
-    return Step(f"{addon} versions for Kubernetes {version}", (*argv, *where))
-
-
-def chart_template_step(target: Target) -> Step:
-    """The chart's manifests as `install` would apply them (local: reads no cluster)."""
-    argv = ("helm", "template", target.release, target.chart, "--namespace", target.namespace)
-    return Step("the chart's manifests", (*argv, "-f", target.values_file))
-
-
-def pods_query(target: Target) -> Step:
-    selector = f"{names.INSTANCE_LABEL}={target.release}"
-    argv = ("kubectl", "get", "pods", "-n", target.namespace, "-l", selector, "-o", "json")
-    return Step("pods", argv, KUBECTL_NOT_FOUND)
-
-
-def controller_log_query(target: Target, pod: str) -> Step:
-    """The worker controller's last decisions: it logs one JSON line each."""
-    argv = ("kubectl", "logs", pod, "-n", target.namespace, "--tail", str(DECISIONS_SHOWN))
-    return Step("the worker controller's last decisions", argv, KUBECTL_NOT_FOUND)
-
-
-def services_query(target: Target) -> Step:
-    argv = ("kubectl", "get", "services", "-n", target.namespace, "-o", "json")
-    return Step("services (load balancers)", argv, KUBECTL_NOT_FOUND)
-
-
-def claim_query(target: Target) -> Step:
-    claim = names.jupyter_pvc(target.cluster)
-    argv = ("kubectl", "get", "pvc", claim, "-n", target.namespace, "-o", "json")
-    return Step("the notebooks' volume claim", argv, KUBECTL_NOT_FOUND)
-
-
-def volume_query(volume_name: str) -> Step:
-    argv = ("kubectl", "get", "pv", volume_name, "-o", "json")
-    return Step("the notebooks' persistent volume", argv, KUBECTL_NOT_FOUND)
-
-
-def ebs_volume_query(target: Target, volume_id: str) -> Step:
-    argv = ("aws", "ec2", "describe-volumes", "--volume-ids", volume_id, "--region", target.region)
-    return Step(f"does volume {volume_id} exist", (*argv, "--output", "json"), AWS_VOLUME_NOT_FOUND)
-
-
-def load_balancer_query(target: Target) -> Step:
-    service = names.jupyter_service(target.cluster)
-    jsonpath = "jsonpath={.status.loadBalancer.ingress[0].hostname}"
-    argv = ("kubectl", "get", "service", service, "-n", target.namespace, "-o", jsonpath)
-    return Step("the load balancer's address", argv, KUBECTL_NOT_FOUND)
-
-
-def token_query(target: Target) -> Step:
-    secret = names.token_secret(target.cluster)
-    argv = ("kubectl", "get", "secret", secret, "-n", target.namespace, "-o", "json")
-    return Step("the Jupyter token", argv, KUBECTL_NOT_FOUND)
-
-
-def context_query() -> Step:
-    return Step("the kube context", ("kubectl", "config", "current-context"), NO_CONTEXT)
-
-
-def jupyter_service_query(target: Target) -> Step:
-    """A cheap authenticated call: proves the credentials work and the release is installed."""
-    service = names.jupyter_service(target.cluster)
-    argv = ("kubectl", "get", "service", service, "-n", target.namespace, "-o", "name")
-    return Step("the Jupyter service", argv, KUBECTL_NOT_FOUND)
-
-
-def status_queries(settings: Settings) -> list[Step]:
-    """What status reads, in the order it prints the answers."""
-    target = Target.of(settings)
-    steps = [*live_queries(target), pods_query(target), sleep_record_query(target)]
-    if settings.jupyter.expose == "loadbalancer":
-        steps.append(load_balancer_query(target))
-    return steps
-
-
-def destroy_queries(target: Target) -> list[Step]:
-    """What destroy reads before it deletes anything (the volume's, by the claim's answer)."""
-    return [
-        cluster_query(target),
-        claim_query(target),
-        volume_query("<volume of the claim>"),
-        services_query(target),
-    ]
-
-
-def forward_steps(target: Target) -> list[Step]:
-    """kubectl port-forward commands, bound to the loopback address only."""
-    jupyter = names.jupyter_service(target.cluster)
-    scheduler = names.scheduler_service(target.cluster)
-    forward = ("kubectl", "port-forward", "-n", target.namespace, "--address", "127.0.0.1")
-    jupyter_ports = f"{names.JUPYTER_LOCAL_PORT}:{names.JUPYTER_SERVICE_PORT}"
-    dashboard_ports = f"{names.DASHBOARD_LOCAL_PORT}:{names.DASHBOARD_PORT}"
-    return [
-        Step("forward Jupyter", (*forward, f"svc/{jupyter}", jupyter_ports)),
-        Step("forward the Dask dashboard", (*forward, f"svc/{scheduler}", dashboard_ports)),
-    ]
-
-
-def connect_checks(target: Target) -> list[Step]:
-    """What connect asks before it prints any URL: a context, then an authenticated call."""
-    return [context_query(), jupyter_service_query(target)]
-
-
-def token_hint(target: Target) -> str:
-    """The shell line that prints the Jupyter token, as install and status show it."""
-    secret = names.token_secret(target.cluster)
-    jsonpath = "jsonpath='{.data.token}'"
-    return f"kubectl get secret {secret} -n {target.namespace} -o {jsonpath} | base64 -d"
-
-
-# --- actions ------------------------------------------------------------------------------------
 
 
 def _eksctl_scale(target: Target, group: str, nodes: int, max_nodes: int) -> Step:
@@ -304,13 +68,6 @@ def _controller_bounds(target: Target, minimum: int, maximum: int) -> Step:
     return Step(f"adaptive workers between {minimum} and {maximum}", argv)
 
 
-def sleep_record_query(target: Target) -> Step:
-    """The ConfigMap the controller writes before it puts the cluster to sleep by itself."""
-    name = names.sleep_configmap(target.cluster)
-    argv = ("kubectl", "get", "configmap", name, "-n", target.namespace, "-o", "json")
-    return Step("the controller's sleep record", argv, KUBECTL_NOT_FOUND)
-
-
 def forget_sleep_step(target: Target) -> Step:
     name = names.sleep_configmap(target.cluster)
     argv = ("kubectl", "delete", "configmap", name, "-n", target.namespace, "--ignore-not-found")
@@ -340,16 +97,21 @@ def install_steps(settings: Settings) -> list[Step]:
         *("--namespace", names.TERMINATION_HANDLER_NAMESPACE, "-f", target.nth_values_file),
         "--wait",
     )
+    return [
+        Step("install the spot termination handler", handler),
+        autoscaler_install_step(target),
+        chart_install_step(target),
+    ]
+
+
+def chart_install_step(target: Target) -> Step:
+    """The chart with the rendered values: the controller's --spot-nodegroup among them."""
     chart = (
         *("helm", "upgrade", "--install", target.release, target.chart),
         *("--namespace", target.namespace, "--create-namespace", "-f", target.values_file),
         *("--wait", "--timeout", HELM_TIMEOUT),
     )
-    return [
-        Step("install the spot termination handler", handler),
-        autoscaler_install_step(target),
-        Step("install the Pangeo chart", chart),
-    ]
+    return Step("install the Pangeo chart", chart)
 
 
 def autoscaler_install_step(target: Target) -> Step:
@@ -361,6 +123,17 @@ def autoscaler_install_step(target: Target) -> Step:
         "--wait",
     )
     return Step("install the cluster-autoscaler", argv)
+
+
+def pause_workers_steps(target: Target) -> list[Step]:
+    """The controller and the autoscaler paused, then the workers to 0 (none is killed mid-task
+    by a vanishing node, and nothing scales them back meanwhile)."""
+    return [_scale_controller(target, 0), _scale_autoscaler(0), _scale_workers(target, 0)]
+
+
+def restore_elastic_steps(target: Target) -> list[Step]:
+    """The autoscaler, then the controller, which sets the workers again."""
+    return [_scale_autoscaler(1), _scale_controller(target, 1)]
 
 
 def hibernate_steps(settings: Settings, everything: bool) -> list[Step]:

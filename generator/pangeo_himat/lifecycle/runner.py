@@ -9,7 +9,7 @@ import sys
 import click
 
 from pangeo_himat.lifecycle.output import Answer
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 
 QUERY_TIMEOUT_S = 300
 OWN_STOP_S = 2

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pangeo_himat.lifecycle.output import Answer, ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step
+from pangeo_himat.lifecycle.steps import Step
 from pangeo_himat.settings.errors import InputError, Problem
 
 PROBE_TIMEOUT_S = 60
@@ -50,9 +50,13 @@ TOOLS = {
         "https://kubernetes.io/docs/tasks/tools/",
         "talks to the cluster",
     ),
+    # AWS CLI v1 from 1.46 (what the tests run against moto's server: every `aws` command himat
+    # uses exists in its service models and customizations, awscli/botocore/data/{ec2,sts,dlm,
+    # budgets}/*/service-2.json and awscli/customizations/dlm for create-default-role
+    # --resource-type); every v2 passes this check, v2 is not run by the tests.
     "aws": Tool(
         "aws",
-        (2, 0),
+        (1, 46),
         ("--version",),
         "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
         "checks credentials and deletes kept volumes",

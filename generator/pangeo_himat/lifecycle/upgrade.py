@@ -6,9 +6,14 @@ read-only queries to a plan. EKS upgrades a control plane by one minor version p
 the control plane, the add-ons (to EKS's default version for that minor), the managed stable
 group (`eksctl upgrade nodegroup --kubernetes-version`, pkg/ctl/upgrade/nodegroup.go). The
 unmanaged spot group cannot be upgraded in place: it is replaced once, at the end (its name's
-hash covers the version); a kubelet up to three minors older than the control plane is
-supported meanwhile (https://kubernetes.io/releases/version-skew-policy/). Then the
-cluster-side tools pinned to the minor: the spot termination handler is installed again.
+hash covers the version). Meanwhile its kubelets fall behind the control plane, which the
+version-skew policy allows up to three minor versions ("kubelet may be up to three minor
+versions older than kube-apiserver", https://kubernetes.io/releases/version-skew-policy/):
+before a step that would leave them further behind, the workers and the spot nodes go to 0
+(controller and autoscaler paused) until the new group exists. The plan ends with what names
+the spot group: the pod identity associations (the idle-sleep policy's condition), the
+termination handler, the cluster-autoscaler (its image follows the minor) and the chart (the
+controller's --spot-nodegroup).
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from typing import Any
 
 from pangeo_himat.lifecycle.drift import create_group_step, retire_steps
 from pangeo_himat.lifecycle.live import LiveCluster
-from pangeo_himat.lifecycle.plans import Step, Target, kubeconfig_step
+from pangeo_himat.lifecycle.plans import (
+    kubeconfig_step,
+    pause_workers_steps,
+    restore_elastic_steps,
+    scale_nodegroup_step,
+)
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render import names
 from pangeo_himat.settings.versions import Calendar
 
@@ -28,6 +39,10 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import kubernetes_validate  # noqa: E402
 from kubernetes_validate.utils import VersionNotSupportedError  # noqa: E402
+
+# kubelet may be up to three minor versions older than kube-apiserver (Kubernetes version-skew
+# policy, "kubelet"; two for kubelets older than 1.25, which EKS no longer runs).
+KUBELET_SKEW = 3
 
 
 def minor(version: str) -> int:
@@ -80,19 +95,48 @@ def versions_to_visit(live: LiveCluster, wanted: str) -> list[str]:
     return ([live.version] if lagging(live) else []) + chain(live.version, wanted)
 
 
+def spot_kubelet_minor(live: LiveCluster, spot: str) -> int | None:
+    """The oldest kubelet minor of the old spot groups with nodes; None when none has any.
+    eksctl reports an unmanaged group's Version from its nodes' kubelets, and none at 0 nodes
+    (pkg/actions/nodegroup/get.go unmanagedStackToSummary, GetNodegroupKubernetesVersion)."""
+    minors = [
+        minor(".".join(g.version.split(".")[:2]))
+        for g in live.groups
+        if names.nodegroup_role(g.name) == names.SPOT_NODEGROUP
+        and g.name != spot
+        and g.version
+        and g.desired > 0
+    ]
+    return min(minors) if minors else None
+
+
 def upgrade_steps(
     target: Target,
     config: dict[str, Any],
     live: LiveCluster,
     defaults: dict[tuple[str, str], str],
-    handler: Step,
+    tail: list[Step],
 ) -> list[Step]:
-    """The whole chain. `defaults`: (add-on, minor) -> EKS's default add-on version."""
+    """The whole chain. `defaults`: (add-on, minor) -> EKS's default add-on version. `tail`:
+    what follows the spot group's replacement (associations, termination handler, autoscaler,
+    chart), run whenever anything else is."""
     where = ("--cluster", target.cluster, "--region", target.region)
     stable = [g.name for g in live.groups if names.nodegroup_role(g.name) == names.STABLE_NODEGROUP]
+    spot = str(config["nodeGroups"][0]["name"])
+    olds = [
+        g
+        for g in live.groups
+        if names.nodegroup_role(g.name) == names.SPOT_NODEGROUP and g.name != spot
+    ]
+    kubelet = spot_kubelet_minor(live, spot)
+    paused = False
     steps: list[Step] = []
     for version in versions_to_visit(live, config["metadata"]["version"]):
         if version != live.version:
+            if kubelet is not None and not paused and minor(version) - kubelet > KUBELET_SKEW:
+                steps += pause_workers_steps(target)
+                steps += [scale_nodegroup_step(target, g.name, 0, g.maximum) for g in olds]
+                paused = True
             argv = ("eksctl", "upgrade", "cluster", "--name", target.cluster)
             steps.append(
                 Step(
@@ -112,18 +156,14 @@ def upgrade_steps(
                     (*node, "--kubernetes-version", version),
                 )
             )
-    spot = str(config["nodeGroups"][0]["name"])
-    olds = [
-        g.name
-        for g in live.groups
-        if names.nodegroup_role(g.name) == names.SPOT_NODEGROUP and g.name != spot
-    ]
     if steps and olds:
         steps.append(create_group_step(target, spot))
         for old in olds:
-            steps += retire_steps(target, names.SPOT_NODEGROUP, old)
+            steps += retire_steps(target, names.SPOT_NODEGROUP, old.name)
+    if paused:
+        steps += restore_elastic_steps(target)
     # The kubeconfig entry first: the kubectl and helm steps need it.
-    return [kubeconfig_step(target), *steps, handler] if steps else []
+    return [kubeconfig_step(target), *steps, *tail] if steps else []
 
 
 def invalid_manifests(documents: list[dict[str, Any]], version: str) -> list[str]:

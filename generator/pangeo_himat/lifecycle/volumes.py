@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.lifecycle import backup, backup_answers, plans
+from pangeo_himat.lifecycle import backup, backup_answers, queries
 from pangeo_himat.lifecycle.output import ToolError, parsed
-from pangeo_himat.lifecycle.plans import Step, Target
 from pangeo_himat.lifecycle.runner import observe, print_plan, run_steps
 from pangeo_himat.lifecycle.state import KeptVolume, TakenSnapshot, load_state, save_state
+from pangeo_himat.lifecycle.steps import Step, Target
 from pangeo_himat.render.render_backup import policy_digest
 from pangeo_himat.settings.errors import InputError
 from pangeo_himat.settings.model import Settings
@@ -47,7 +47,7 @@ def check_volume_zone(settings: Settings) -> KeptVolume | None:
     target = Target.of(settings)
     first_zone = settings.cluster.zones[0]
     found = parsed(
-        observe(plans.ebs_volume_query(target, volume_id)), backup_answers.volume, "a volume"
+        observe(queries.ebs_volume_query(target, volume_id)), backup_answers.volume, "a volume"
     )
     if found is None:
         message = (

@@ -19,6 +19,8 @@ EKSCTL_FILE = "eksctl.yaml"
 VALUES_FILE = "values.yaml"
 TERMINATION_HANDLER_FILE = "termination-handler.yaml"
 AUTOSCALER_FILE = "cluster-autoscaler.yaml"
+# The pod identity associations `cluster` creates on a running cluster: only the missing ones.
+NEW_ASSOCIATIONS_FILE = "podidentity-new.yaml"
 STATE_FILE = "state.yaml"
 
 # The two nodegroups' roles; each group's name is its role and a short hash of the fields

@@ -169,8 +169,12 @@ def spot_nodegroup(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "volumeEncrypted": True,
             "labels": dict([names.WORKER_LABEL]),
             "taints": [dict(names.WORKER_TAINT)],
+            # The node-template tags ride on the nodegroup's tags, which eksctl puts on the ASG
+            # (v1alpha5 types.go, NodeGroupBase.Tags). No propagateASGTags: with it eksctl adds
+            # one more tag per taint of the same key with the bare value ("worker", pkg/cfn/
+            # builder/nodegroup.go GenerateClusterAutoscalerTags), which the autoscaler reads as
+            # no taint (it wants "<value>:<effect>"), so a group at zero would look untainted.
             "tags": {**cost_tags(settings), **autoscaler_tags(settings.cluster.name)},
-            "propagateASGTags": True,
             "disableIMDSv1": True,
             "disablePodIMDS": True,
         },

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from .aws import CloudCallFailed
 from .decide import (
     Config,
     Decision,
@@ -28,6 +29,10 @@ Clock = Callable[[], float]
 Log = Callable[[dict[str, object]], None]
 # What a failed read or call raises: unreachable, refused, an HTTP error, a bad answer.
 READ_ERRORS = (OSError, ValueError, KeyError, urllib.error.URLError)
+# A failed sleep (AWS throttled or denied the call, or no spot group matched) is tried again
+# after a wait that doubles from the first to the last, never in a tight loop.
+SLEEP_RETRY_FIRST_S = 60.0
+SLEEP_RETRY_MAX_S = 900.0
 
 
 class SchedulerReader(Protocol):
@@ -60,6 +65,8 @@ class Controller:
     state: State = field(default_factory=State)
     asleep: bool = False
     last: Decision | None = None
+    sleep_failures: int = 0
+    sleep_retry_at_s: float = 0.0
 
     def step(self) -> Decision | None:
         now_s = self.clock()
@@ -78,9 +85,10 @@ class Controller:
                 self.log({"at": iso(now_s), "error": f"cannot read Jupyter: {error}"})
         sleep, why = decide_hibernate(self.config, self.state, sample, jupyter, now_s)
         steps: list[str] = []
-        if sleep and self.hibernate is not None:
+        slept = self._sleep(why, now_s) if sleep and self.hibernate is not None else None
+        if slept is not None:
             decision = Decision(0, hibernate=True, reason=why, desired=0)
-            steps = self.hibernate(why)
+            steps = slept
             self.asleep = True
         elif decision.replicas != current:
             by_address = {w.address: w for w in sample.workers}
@@ -96,6 +104,20 @@ class Controller:
         self.log(record)
         self.last = decision
         return decision
+
+    def _sleep(self, why: str, now_s: float) -> list[str] | None:
+        """The hibernate steps; None (logged, retried later with backoff) when it failed."""
+        if now_s < self.sleep_retry_at_s or self.hibernate is None:
+            return None
+        try:
+            return self.hibernate(why)
+        except (CloudCallFailed, *READ_ERRORS) as error:
+            self.sleep_failures += 1
+            wait_s = min(SLEEP_RETRY_MAX_S, SLEEP_RETRY_FIRST_S * 2 ** (self.sleep_failures - 1))
+            self.sleep_retry_at_s = now_s + wait_s
+            message = f"cannot sleep: {error}; trying again in {wait_s:.0f} s"
+            self.log({"at": iso(now_s), "error": message})
+            return None
 
     def run(self, interval_s: float, stop: threading.Event, heartbeat: Path | None = None) -> None:
         """Step every interval_s until stop is set or the cluster went to sleep.
