@@ -9,6 +9,11 @@ HIMAT := $(BIN)/himat
 HELM4_DIR := $(TOOLS)/bin
 HELM3_DIR := $(TOOLS)/helm3
 CHECKOV_VENV := $(TOOLS)/checkov
+AWSCLI_VENV := $(TOOLS)/awscli
+# The real AWS CLI the tests run against moto's server. awscli 1.46 carries its own botocore
+# (awscli/botocore, 1.43.62); its service models, parameter validation and waiters are what
+# `aws` runs. Its own virtualenv: it pins a docutils that the docs' Sphinx cannot use.
+AWSCLI_VERSION := 1.46.3
 DRY_RUN ?=
 YES ?=
 DRY := $(if $(DRY_RUN),--dry-run,)
@@ -53,7 +58,11 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov
 
-tools: $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov ## install the test tools (venv, helm 4 + 3, kubectl, checkov)
+$(AWSCLI_VENV)/bin/aws:
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet awscli==$(AWSCLI_VERSION)
+
+tools: $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov $(AWSCLI_VENV)/bin/aws ## install the test tools (venv, helm 4 + 3, kubectl, checkov, the AWS CLI)
 
 lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict on the package
 	$(BIN)/ruff check generator charts/pangeo-himat/files/controller tests scripts docs/conf.py
@@ -73,7 +82,7 @@ docs: $(VENV)/.installed graphviz ## build the documentation site into docs/_bui
 
 test: tools lint graphviz ## run the whole test suite (installs everything it needs)
 	HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
-	HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
+	HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws) \
 	$(BIN)/python -m pytest
 
 bench: tools ## benchmarks (render time, fit tables, local start-up and throughput)

@@ -357,7 +357,8 @@ VARIANTS.update(CONTROLLER_VARIANTS)
 
 # --- AWS: the real `aws` CLI and botocore against moto's server and the DLM endpoint ----------
 
-REAL_AWS = Path(sys.executable).parent / "aws"
+# The real AWS CLI: `make tools` puts it in a virtualenv of its own (.tools/awscli).
+REAL_AWS = Path(os.environ.get("HIMAT_AWS") or ROOT / ".tools" / "awscli" / "bin" / "aws")
 
 
 @dataclass(frozen=True)
