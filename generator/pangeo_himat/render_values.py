@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pangeo_himat import names
-from pangeo_himat.data_access import first_readwrite_bucket
+from pangeo_himat.data_access import scratch_url
 from pangeo_himat.fit import FitReport
 from pangeo_himat.quantities import cpu_millicores, format_cpu, format_mib, memory_mib
 from pangeo_himat.render_cluster import spill_size_gib
@@ -105,7 +105,7 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "pullPolicy": "IfNotPresent",
         },
         "serviceAccount": {"annotations": {}},
-        "data": {"scratchBucket": first_readwrite_bucket(settings) or ""},
+        "data": {"scratchBucket": scratch_url(settings) or ""},
         "scheduler": {
             "resources": _resources(
                 cpu_millicores(settings["scheduler"]["cpu"]),
