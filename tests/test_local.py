@@ -512,7 +512,7 @@ def test_first_make_local_says_what_it_installs_and_shows_pips_progress(tmp_path
     assert said.startswith(
         f"make local: installing JupyterLab, Dask and the science stack into {venv}"
     )
-    assert "first run only: about " in said and "MiB of packages, a few minutes" in said
+    assert re.search(r"first run only: about \d+ MiB of packages, [\d.]+ GiB installed", said)
     assert called.startswith("pip install ") and "--quiet" not in called
     assert called.endswith(" -e .[local]")
     assert re.fullmatch(r"make local: installed in \d+ s", done)

@@ -97,11 +97,20 @@ def data_role_name(settings: Settings) -> str:
     return f"{cluster['name']}-{cluster['region']}-s3"[:64]
 
 
-def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
-    """The association for the user ServiceAccount; none without a bucket or a scratch."""
+def data_policy(settings: Settings) -> dict[str, Any] | None:
+    """The data-access role's policy (what `render --explain` shows); None = no role at all,
+    when data.buckets is empty and data.scratch is null."""
     buckets = settings["data"]["buckets"]
     scratch = scratch_prefix(settings)
     if not buckets and scratch is None:
+        return None
+    return bucket_policy(buckets, settings["cluster"]["region"], scratch)
+
+
+def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """The association for the user ServiceAccount; none without a bucket or a scratch."""
+    policy = data_policy(settings)
+    if policy is None:
         return []
     name = settings["cluster"]["name"]
     return [
@@ -110,7 +119,7 @@ def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[
             "serviceAccountName": names.user_service_account(name),
             "createServiceAccount": False,
             "roleName": data_role_name(settings),
-            "permissionPolicy": bucket_policy(buckets, settings["cluster"]["region"], scratch),
+            "permissionPolicy": policy,
             "tags": dict(tags),
         }
     ]
