@@ -49,6 +49,11 @@ def test_more_ctrl_c_while_stopping_are_ignored_and_nothing_is_left(tmp_path):
     write_settings(tmp_path, {"idle.workers_after": None})
     process, printed = start_himat(tmp_path, 1, "-f", "settings.yaml", env=env)
     start_kernel({**printed, "process": process})  # a notebook is open: a kernel file exists
+    # While it runs, Jupyter's runtime files are in the stack's own folder, not under HOME.
+    (state,) = tmp.glob("himat-local-*")
+    runtime = {path.name.split("-")[0] for path in (state / "jupyter-runtime").iterdir()}
+    assert {"jpserver", "kernel"} <= runtime
+    assert leftovers(home) == []
     tree = psutil.Process(process.pid).children(recursive=True)
     assert len(tree) >= 5  # the scheduler, a worker pod and its process, Jupyter, a kernel
 
