@@ -407,7 +407,8 @@ def test_sigterm_stops_every_started_process(stack):
 
 
 def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
-    process, printed = start_himat(tmp_path, 1)
+    # Killed, himat cannot remove its state folder: keep it under tmp_path, not in /tmp.
+    process, printed = start_himat(tmp_path, 1, env={**os.environ, "TMPDIR": str(tmp_path)})
     # singular where it is one; the default settings' idle timer: the controller starts it
     assert "(1 worker x 1 thread, " in printed["scheduler"]
     assert "started on demand: by the controller now" in printed["scheduler"]
