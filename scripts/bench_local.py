@@ -10,11 +10,13 @@ the same worker shape, side by side.
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +29,19 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def fixed_workers(settings: Path, folder: Path) -> Path:
+    """The settings with a fixed set of workers: with the controller (idle.workers_after or
+    workers.adaptive) himat local waits for no worker, so there would be no start-up to time."""
+    import yaml
+
+    data = yaml.safe_load(settings.read_text()) or {}
+    data.setdefault("idle", {})["workers_after"] = None
+    data.setdefault("workers", {})["adaptive"] = None
+    fixed = folder / "settings.yaml"
+    fixed.write_text(yaml.safe_dump(data, sort_keys=False))
+    return fixed
 
 
 def _start(settings: Path) -> tuple[subprocess.Popen[str], dict[str, float], str]:
@@ -104,14 +119,16 @@ def bench_local(settings: Path) -> dict[str, float]:
     from pangeo_himat.local import local_shape
 
     jupyter, workers, ours, stops = [], [], [], []
+    folder = Path(tempfile.mkdtemp(prefix="himat-bench-"))
     for _ in range(RUNS):
-        process, ready, address = _start(settings)
+        process, ready, address = _start(fixed_workers(settings, folder))
         try:
             jupyter.append(ready["jupyter"])
             workers.append(ready["workers"])
             ours.append(_throughput(address))
         finally:
             stops.append(_stop(process))
+    shutil.rmtree(folder, ignore_errors=True)
     shape = local_shape(load_settings(settings), 1, 1, WORKERS)
     plain = []
     for _ in range(RUNS):

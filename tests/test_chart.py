@@ -46,7 +46,8 @@ def values_files(tmp_path_factory) -> dict[str, Path | None]:
     for name, changes in {
         "rendered-default": {},
         "rendered-buckets-lb": {
-            "data.buckets": [{"name": "himat-scratch", "access": "readwrite"}],
+            "data.buckets": [{"name": "its-live-data", "access": "read"}],
+            "data.scratch": "himat-scratch",
             "jupyter.expose": "loadbalancer",
             "jupyter.allowed_cidrs": ["192.0.2.0/24"],
             "jupyter.tls_certificate_arn": CERTIFICATE_ARN,
@@ -339,9 +340,17 @@ def test_user_service_account_for_jupyter_and_workers_only(values_files):
     for name, spec in pod_specs(documents).items():
         uses_user = spec["serviceAccountName"] == user
         assert uses_user == (name.endswith("-jupyter") or name.endswith("-worker")), name
-    worker = next(s for n, s in pod_specs(documents).items() if n.endswith("-worker"))
-    env = {e["name"]: e.get("value") for e in worker["containers"][0]["env"]}
-    assert env["HIMAT_SCRATCH_BUCKET"] == "himat-scratch"
+
+
+def test_jupyter_and_workers_see_the_scratch_bucket_under_the_pangeo_name(values_files):
+    documents = template("helm4", values_files["rendered-buckets-lb"])
+    for suffix in ("-jupyter", "-worker"):
+        spec = next(s for n, s in pod_specs(documents).items() if n.endswith(suffix))
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        assert env["SCRATCH_BUCKET"] == "s3://himat-scratch/himat", suffix
+    without = template("helm4", values_files["rendered-default"])
+    for spec in pod_specs(without).values():
+        assert "SCRATCH_BUCKET" not in {e["name"] for e in spec["containers"][0].get("env", [])}
 
 
 def test_workers_stay_under_their_limit_and_retire_on_eviction(values_files):

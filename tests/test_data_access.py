@@ -67,6 +67,26 @@ def test_policy_grants_exactly_the_listed_buckets_and_actions(tmp_path):
         assert "*" not in action and resource != "*" and not resource.endswith(":::*")
 
 
+def test_scratch_alone_makes_the_role_write_only_under_the_clusters_prefix(tmp_path):
+    read = [{"name": "its-live-data", "access": "read"}]
+    _, rendered = render_with(tmp_path, read, **{"data.scratch": "himat-scratch"})
+    (association,) = data_associations(rendered)
+    expected = {
+        ("s3:ListBucket", "arn:aws:s3:::its-live-data"),
+        ("s3:GetObject", "arn:aws:s3:::its-live-data/*"),
+        ("s3:ListBucket", "arn:aws:s3:::himat-scratch"),
+    }
+    expected |= {(a, "arn:aws:s3:::himat-scratch/himat/*") for a in READWRITE_OBJECT_ACTIONS}
+    assert granted(association["permissionPolicy"]) == expected
+    assert rendered.values["data"]["scratchBucket"] == "s3://himat-scratch/himat"
+    # a scratch bucket is enough for a role; none without buckets or scratch
+    _, alone = render_with(tmp_path, [], **{"data.scratch": "himat-scratch"})
+    assert len(data_associations(alone)) == 1
+    _, neither = render_with(tmp_path, [])
+    assert data_associations(neither) == []
+    assert neither.values["data"]["scratchBucket"] == ""
+
+
 def test_role_binds_the_user_service_account_of_the_release(tmp_path):
     settings, rendered = render_with(tmp_path, BUCKETS[1])
     (association,) = data_associations(rendered)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import click
 import psutil
 import pytest
 
@@ -47,7 +49,9 @@ def get(url: str, token: str | None = None) -> int:
     return request(url, token)[0]
 
 
-def start_himat(folder: Path, pods: int, *extra: str) -> tuple[subprocess.Popen, dict]:
+def start_himat(
+    folder: Path, pods: int, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, dict]:
     """`himat local` as a user starts it; returns the process and what it printed."""
     ports = {"jupyter": free_port(), "scheduler": free_port(), "dashboard": free_port()}
     log = folder / "himat-stderr.log"
@@ -59,6 +63,7 @@ def start_himat(folder: Path, pods: int, *extra: str) -> tuple[subprocess.Popen,
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
+        env=env,
     )
     printed = {}
     deadline = time.monotonic() + 180
@@ -257,24 +262,53 @@ def test_dask_labextension_points_at_the_dashboard(stack):
     assert json.loads(body)["schema"]["properties"]["defaultURL"]["default"] == dashboard
 
 
-def test_example_notebook_plots_and_writes_zarr_against_the_stack(stack, monkeypatch, tmp_path):
-    import nbclient
+def run_example_notebook(stack: dict) -> tuple[str, list[dict]]:
+    """Every code cell of notebooks/example.ipynb, unchanged, in a kernel of himat's own
+    JupyterLab (so with the environment and working directory himat gives it), as a user
+    running all cells would. Returns the printed text and the rich outputs."""
     import nbformat
+    from jupyter_client import BlockingKernelClient
 
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", stack["address"])
-    monkeypatch.delenv("HIMAT_SCRATCH_BUCKET", raising=False)
-    notebook = nbformat.read(ROOT / "notebooks" / "example.ipynb", as_version=4)
-    nbclient.NotebookClient(
-        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
-    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
-    text = "".join(output.get("text", "") for output in outputs)
+    kernel_id = start_kernel(stack)
+    jupyter = child_with(stack["process"], "-m", "jupyterlab")
+    runtime = Path(jupyter.environ()["JUPYTER_RUNTIME_DIR"])
+    client = BlockingKernelClient()
+    client.load_connection_file(str(runtime / f"kernel-{kernel_id}.json"))
+    client.start_channels()
+    text: list[str] = []
+    rich: list[dict] = []
+
+    def collect(message: dict) -> None:
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            text.append(content["text"])
+        elif message["msg_type"] in ("display_data", "execute_result"):
+            rich.append(content["data"])
+        elif message["msg_type"] == "error":
+            text.append("\n".join(content["traceback"]))
+
+    try:
+        client.wait_for_ready(timeout=60)
+        notebook = nbformat.read(ROOT / "notebooks" / "example.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                reply = client.execute_interactive(cell.source, output_hook=collect, timeout=240)
+                assert reply["content"]["status"] == "ok", "".join(text)
+    finally:
+        client.stop_channels()
+        request(f"{stack['jupyter']}/api/kernels/{kernel_id}", stack["token"], method="DELETE")
+    return "".join(text), rich
+
+
+def test_example_notebook_plots_and_writes_zarr_to_the_local_scratch_folder(stack):
+    text, rich = run_example_notebook(stack)
     assert f"with {WORKERS} workers" in text
     assert "checked: 24 yearly means match" in text
-    assert any("image/png" in output.get("data", {}) for output in outputs)  # the figure
-    assert "wrote and read back dh.zarr: {'year': 24, 'y': 600, 'x': 600}" in text
-    assert (tmp_path / "dh.zarr" / "zarr.json").is_file()
-    assert "skipped: HIMAT_SCRATCH_BUCKET is not set" in text
+    assert any("image/png" in data for data in rich)  # the figure
+    # Without data.scratch, SCRATCH_BUCKET is a folder the workers share, beside the notebooks.
+    store = stack["folder"] / "notebooks" / "scratch" / "himat-example" / "dh.zarr"
+    assert f"wrote and read back {store}: {{'year': 24, 'y': 600, 'x': 600}}" in text
+    assert (store / "zarr.json").is_file()
 
 
 def test_killing_a_worker_process_mid_computation_does_not_change_the_result(stack):
@@ -373,8 +407,12 @@ def test_sigterm_stops_every_started_process(stack):
 
 
 def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
-    process, printed = start_himat(tmp_path, 1)
-    assert "(1 worker x 1 thread, " in printed["scheduler"]  # singular where it is one
+    # Killed, himat cannot remove its state folder: keep it under tmp_path, not in /tmp.
+    process, printed = start_himat(tmp_path, 1, env={**os.environ, "TMPDIR": str(tmp_path)})
+    # singular where it is one; the default settings' idle timer: the controller starts it
+    assert "(1 worker x 1 thread, " in printed["scheduler"]
+    assert "started on demand: by the controller now" in printed["scheduler"]
+    assert "none after 30m without either)" in printed["scheduler"]
     start_kernel({**printed, "process": process})
     # The default settings' idle timer: the controller starts the worker at its first step.
     wait_for_scheduler_workers(printed, 1)
@@ -443,7 +481,8 @@ def test_make_local_passes_the_ports_the_error_suggests():
 
     assert set(MAKE_VARIABLES.values()) == {"PORT", "SCHEDULER_PORT", "DASHBOARD_PORT"}
     result = subprocess.run(
-        ["make", "-n", "local", "PORT=9001", "SCHEDULER_PORT=9002", "DASHBOARD_PORT=9003"],
+        ["make", "-n", "local", "PORT=9001", "SCHEDULER_PORT=9002", "DASHBOARD_PORT=9003"]
+        + ["NOTEBOOK_DIR=../work"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -451,9 +490,57 @@ def test_make_local_passes_the_ports_the_error_suggests():
     )
     (line,) = [x for x in result.stdout.splitlines() if " local " in x and "himat" in x]
     assert "--port 9001 --scheduler-port 9002 --dashboard-port 9003" in line
+    assert line.endswith(" --notebook-dir ../work")
+
+
+def test_first_make_local_says_what_it_installs_and_shows_pips_progress(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    # A stand-in for pip that says how it was called: the recipe, not PyPI, is under test.
+    pip = venv / "bin" / "pip"
+    pip.write_text('#!/bin/sh\necho "pip $*"\n')
+    pip.chmod(0o755)
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", f"PYTHON={sys.executable}"]
+        + [f"{venv}/.local"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # as a user runs it, not as a sub-make of `make test`
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},
+    )
+    assert result.returncode == 0, result.stderr
+    said, called, done = result.stdout.splitlines()
+    assert said.startswith(
+        f"make local: installing JupyterLab, Dask and the science stack into {venv}"
+    )
+    assert re.search(r"first run only: about \d+ MiB of packages, [\d.]+ GiB installed", said)
+    assert called.startswith("pip install ") and "--quiet" not in called
+    assert called.endswith(" -e .[local]")
+    assert re.fullmatch(r"make local: installed in \d+ s", done)
 
 
 def test_a_process_that_keeps_dying_is_restarted_after_a_growing_pause():
     from pangeo_himat.local.stack import backoff_s
 
     assert [backoff_s(n) for n in range(8)] == [0, 1, 2, 4, 8, 16, 30, 30]
+
+
+def test_every_option_of_himat_local_says_what_it_does_in_its_help():
+    from pangeo_himat.local import local_command
+
+    shown = [p for p in local_command.params if isinstance(p, click.Option) and not p.hidden]
+    assert {p.opts[0] for p in shown} >= {"--scheduler-port", "--dashboard-port", "--notebook-dir"}
+    assert [p.opts[0] for p in shown if not p.help] == []
+    result = subprocess.run(
+        [sys.executable, "-m", "pangeo_himat", "local", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    text = " ".join(result.stdout.split())  # click wraps the help text
+    assert "--scheduler-port INTEGER RANGE Dask scheduler port" in text
+    assert "--dashboard-port INTEGER RANGE Dask dashboard port" in text
+    assert "[default: 8786;" in text and "[default: notebooks]" in text

@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,8 +52,9 @@ def wait_workers(dashboard: int, wanted: Any, timeout_s: float) -> int:
     raise AssertionError(f"the worker count never met the condition ({counts(dashboard)})")
 
 
-@pytest.fixture
-def adaptive_stack(tmp_path: Path):
+@pytest.fixture(scope="module")
+def adaptive_stack(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("adaptive")
     write_settings(tmp_path, {"workers.adaptive": {"min": 0, "max": 2}, "workers.memory": "800Mi"})
     ports = {"jupyter": free_port(), "scheduler": free_port(), "dashboard": free_port()}
     log = tmp_path / "himat-stderr.log"
@@ -69,9 +69,10 @@ def adaptive_stack(tmp_path: Path):
         text=True,
     )
     assert process.stdout is not None
-    ready = process.stdout.readline()  # jupyter_url: ... once the stack answers
-    assert ready.startswith("jupyter_url:"), log.read_text()
-    yield ports, log
+    # jupyter_url, dask_url, scheduler: ... once the stack answers
+    printed = [process.stdout.readline() for _ in range(3)]
+    assert printed[0].startswith("jupyter_url:"), log.read_text()
+    yield ports, log, printed
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
@@ -80,14 +81,27 @@ def adaptive_stack(tmp_path: Path):
         process.wait()
 
 
+def test_start_up_text_says_workers_start_on_demand(adaptive_stack):
+    _, log, printed = adaptive_stack
+    assert printed[2].startswith("scheduler: tcp://127.0.0.1:")
+    assert "(0 to 2 workers x 1 thread, " in printed[2]
+    assert "started on demand: Dask's adaptive target)" in printed[2]
+    ready = next(line for line in log.read_text().splitlines() if line.startswith("ready:"))
+    assert ", workers start on demand; " in ready
+    assert "workers 0." not in ready  # no time for workers nobody waited for
+
+
 def test_adaptive_workers_appear_for_a_computation_and_go_away_after_it(adaptive_stack):
-    ports, log = adaptive_stack
+    ports, log, _ = adaptive_stack
     dashboard = ports["dashboard"]
     assert wait_workers(dashboard, lambda n: n == 0, 30) == 0  # min 0: none while idle
     with Client(f"tcp://127.0.0.1:{ports['scheduler']}", timeout="30s") as client:
         # Standard-library functions: the workers import them without this test's folder.
         naps = client.map(time.sleep, [0.5] * 40, pure=False)
         assert wait_workers(dashboard, lambda n: n >= 1, 60) <= 2, log.read_text()
+        # Started with their nanny, as on the cluster: it enforces the memory limit.
+        workers = client.scheduler_info()["workers"].values()
+        assert workers and all(worker["nanny"] for worker in workers)
         squares = client.map(pow, range(40), [2] * 40)
         total = client.submit(sum, squares)
         assert total.result(timeout=120) == sum(x * x for x in range(40))

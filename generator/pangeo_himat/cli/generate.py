@@ -19,7 +19,7 @@ from pangeo_himat.fit.instance_table import format_instance_types
 from pangeo_himat.fit.loader import parse_settings
 from pangeo_himat.options import read_settings, reports_input_errors, settings_option
 from pangeo_himat.render.budget import cost_note
-from pangeo_himat.render.data_access import bucket_policy, data_role_name
+from pangeo_himat.render.data_access import data_policy, data_role_name, scratch_url
 from pangeo_himat.render.render import render_all, write_rendered
 from pangeo_himat.render.writer import write_atomic
 from pangeo_himat.settings.catalog import load_catalog
@@ -69,16 +69,20 @@ def render(settings_path: Path | None, out_root: Path, explain: bool) -> None:
         f"{fit.worker_count} workers ({limits['cpu']} CPU, {limits['memory']} each) on "
         f"{fit.spot_nodes} spot nodes; hibernate: {str(settings.hibernate).lower()}"
     )
-    buckets = settings.data.buckets
-    if not buckets:
-        click.echo("S3 access: none (data.buckets is empty, so no IAM role is created)")
+    policy = data_policy(settings)
+    if policy is None:
+        click.echo(
+            "S3 access: none (data.buckets is empty and data.scratch is null, so no IAM role "
+            "is created)"
+        )
         return
+    granted = [f"{b.name} ({b.access})" for b in settings.data.buckets]
+    scratch = scratch_url(settings)
+    granted += [f"scratch {scratch}/ (readwrite)"] if scratch else []
     click.echo(
-        f"S3 access: role {data_role_name(settings)} for Jupyter and workers: "
-        + ", ".join(f"{b.name} ({b.access})" for b in buckets)
+        f"S3 access: role {data_role_name(settings)} for Jupyter and workers: " + ", ".join(granted)
     )
     if explain:
-        policy = bucket_policy(buckets, settings.cluster.region)
         click.echo(json.dumps(policy, indent=2))
 
 

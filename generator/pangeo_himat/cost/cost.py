@@ -203,8 +203,13 @@ def estimate_cost(
     if settings.hibernate:
         notes.append("hibernate: true renders both nodegroups at 0 nodes")
     buckets = settings.data.buckets
+    if settings.data.scratch is not None:
+        notes.append(
+            f"S3 scratch: Jupyter and workers read and write under SCRATCH_BUCKET in "
+            f"{settings.data.scratch} (storage and requests bill to that bucket's owner)"
+        )
     notes.append(
-        "S3: no AWS role (data.buckets is empty)"
+        "S3: no AWS role for data.buckets (it is empty)"
         if not buckets
         else "S3: Jupyter and workers may list and read "
         + ", ".join(b.name for b in buckets)

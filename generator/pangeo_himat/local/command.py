@@ -11,13 +11,14 @@ from pathlib import Path
 
 import click
 
-from pangeo_himat.local.argv import commands
+from pangeo_himat.local.argv import JUPYTER, commands
 from pangeo_himat.local.elastic import (
     CONTROLLER,
     ROUTES_VARIABLE,
     SCHEDULER_HTTP_ROUTES,
     controller_argv,
     is_elastic,
+    on_demand_summary,
     settings_timing,
 )
 from pangeo_himat.local.plan import (
@@ -36,16 +37,20 @@ from pangeo_himat.render.names import DASHBOARD_PORT, SCHEDULER_PORT
 JUPYTER_PORT = 8888
 
 
-def print_ready(plan: LocalPlan, jupyter_s: float, workers_s: float) -> None:
+def print_ready(plan: LocalPlan, on_demand: str | None, jupyter_s: float, workers_s: float) -> None:
+    """The URLs and the workers on stdout; how long it took on stderr. `on_demand`: what the
+    controller does with the workers, when it starts them (then none was waited for)."""
     shape = plan.shape
     click.echo(f"jupyter_url: http://{LOOPBACK}:{plan.ports.jupyter}/lab?token={plan.token}")
     click.echo(f"dask_url: http://{LOOPBACK}:{plan.ports.dashboard}/status")
-    click.echo(
-        f"scheduler: {plan.ports.scheduler_address} ({plural(shape.worker_processes, 'worker')}"
-        f" x {plural(shape.threads, 'thread')}, {shape.memory_limit_mib} MiB each)"
+    workers = on_demand or (
+        f"{plural(shape.worker_processes, 'worker')} x {plural(shape.threads, 'thread')}, "
+        f"{shape.memory_limit_mib} MiB each"
     )
+    click.echo(f"scheduler: {plan.ports.scheduler_address} ({workers})")
+    ready = "workers start on demand" if on_demand else f"workers {workers_s:.1f} s"
     click.echo(
-        f"ready: jupyter {jupyter_s:.1f} s, workers {workers_s:.1f} s; "
+        f"ready: jupyter {jupyter_s:.1f} s, {ready}; "
         f"notebooks in {plan.notebooks}; Ctrl-C stops everything",
         err=True,
     )
@@ -57,6 +62,14 @@ def spill_note(plan: LocalPlan, folders: Folders) -> str:
         f"spill: {folders.spill} ({free_mib(folders.spill) / 1024:.0f} GiB free; the workers may "
         f"spill up to {plan.shape.spill_mib / 1024:.1f} GiB); change it with --spill-dir"
     )
+
+
+def scratch_note(plan: LocalPlan) -> str:
+    """Where notebooks and workers write scratch data, and how to move it to S3."""
+    where = f"scratch: SCRATCH_BUCKET={plan.scratch}"
+    if plan.local_scratch() is None:
+        return f"{where} (data.scratch; your own AWS credentials are used here)"
+    return f"{where} (a folder here; data.scratch names an S3 bucket instead)"
 
 
 def echo_err(message: str) -> None:
@@ -73,15 +86,32 @@ def echo_err(message: str) -> None:
     help="Worker pods to run (default: as many as this machine holds).",
 )
 @click.option(
-    "--port", type=click.IntRange(1, 65535), default=JUPYTER_PORT, help="JupyterLab port."
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=JUPYTER_PORT,
+    show_default=True,
+    help="JupyterLab port (jupyter_url).",
 )
-@click.option("--scheduler-port", type=click.IntRange(1, 65535), default=SCHEDULER_PORT)
-@click.option("--dashboard-port", type=click.IntRange(1, 65535), default=DASHBOARD_PORT)
+@click.option(
+    "--scheduler-port",
+    type=click.IntRange(1, 65535),
+    default=SCHEDULER_PORT,
+    show_default=True,
+    help="Dask scheduler port (DASK_SCHEDULER_ADDRESS points kernels at it).",
+)
+@click.option(
+    "--dashboard-port",
+    type=click.IntRange(1, 65535),
+    default=DASHBOARD_PORT,
+    show_default=True,
+    help="Dask dashboard port (dask_url; JupyterLab's Dask panel opens it).",
+)
 @click.option(
     "--notebook-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("notebooks"),
-    help="Where notebooks live (created, never emptied).",
+    show_default=True,
+    help="Where notebooks live and JupyterLab starts (created, never emptied).",
 )
 @click.option(
     "--spill-dir",
@@ -118,10 +148,17 @@ def local_command(
     plan = plan_local(settings, ports, pods, machine, notebook_dir, spill_dir, token)
     folders = make_folders(plan)
     echo_err(spill_note(plan, folders))
-    env = {**plan.env(), ROUTES_VARIABLE: SCHEDULER_HTTP_ROUTES}
-    stack = LocalStack(folders.state, env, plan.notebooks)
+    echo_err(scratch_note(plan))
+    env = {
+        **plan.env(),
+        ROUTES_VARIABLE: SCHEDULER_HTTP_ROUTES,
+        "JUPYTER_RUNTIME_DIR": str(folders.jupyter_runtime),
+    }
+    stack = LocalStack(folders.state, env, folders.work, cwd_of={JUPYTER: plan.notebooks})
     controller = None
+    on_demand = None
     if is_elastic(settings):
+        on_demand = on_demand_summary(settings, plan.shape)
         timing = settings_timing(settings, elastic_timers_s)
         argv_of_controller = controller_argv(settings, plan.shape, ports, folders.spill, timing)
         controller = {CONTROLLER: argv_of_controller}
@@ -138,7 +175,7 @@ def local_command(
             spill_check=lambda: low_spill_warning(
                 folders.spill, free_mib(folders.spill), plan.shape
             ),
-            on_ready=functools.partial(print_ready, plan),
+            on_ready=functools.partial(print_ready, plan, on_demand),
             echo=echo_err,
         )
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pangeo_himat.local.ports import LOOPBACK, LocalPorts
-from pangeo_himat.local.shape import LocalShape
+from pangeo_himat.local.shape import LocalShape, plural
 from pangeo_himat.settings.model import Settings
 
 CONTROLLER = "controller"
@@ -53,18 +53,41 @@ def settings_timing(settings: Settings, short_s: float | None) -> Timing:
     return Timing(workers_after_s=None if after_s is None else float(after_s))
 
 
+def adaptive_bounds(settings: Settings, shape: LocalShape) -> tuple[int, int]:
+    """Adaptive [min, max] in worker processes; max auto or above what this machine holds:
+    what it holds."""
+    adaptive = settings.workers.adaptive
+    assert adaptive is not None
+    most = shape.worker_processes
+    maximum = most if adaptive.max == "auto" else min(int(adaptive.max), most)
+    return min(int(adaptive.min), maximum), maximum
+
+
+def on_demand_summary(settings: Settings, shape: LocalShape) -> str:
+    """What the start-up text says of the workers when the controller starts them: none is
+    waited for, so no count of running workers and no time."""
+    each = f"x {plural(shape.threads, 'thread')}, {shape.memory_limit_mib} MiB each"
+    if settings.workers.adaptive is not None:
+        minimum, maximum = adaptive_bounds(settings, shape)
+        return (
+            f"{minimum} to {plural(maximum, 'worker')} {each}, started on demand: "
+            "Dask's adaptive target"
+        )
+    return (
+        f"{plural(shape.worker_processes, 'worker')} {each}, started on demand: by the "
+        f"controller now and when a client or a task comes back, none after "
+        f"{settings.idle.workers_after} without either"
+    )
+
+
 def controller_argv(
     settings: Settings, shape: LocalShape, ports: LocalPorts, spill_dir: Path, timing: Timing
 ) -> list[str]:
-    """One process per local worker (no nanny): counts are in worker processes here."""
-    adaptive = settings.workers.adaptive
-    most = shape.worker_processes
-    if adaptive is None:
-        bounds = ["--mode", "static", "--count", str(most)]
+    """One `dask worker` (with its nanny) per local worker: counts are in worker processes."""
+    if settings.workers.adaptive is None:
+        bounds = ["--mode", "static", "--count", str(shape.worker_processes)]
     else:
-        # max auto or above what this machine holds: what it holds.
-        maximum = most if adaptive.max == "auto" else min(int(adaptive.max), most)
-        minimum = min(int(adaptive.min), maximum)
+        minimum, maximum = adaptive_bounds(settings, shape)
         bounds = ["--mode", "adaptive", "--min", str(minimum), "--max", str(maximum)]
     timers = ["--cooldown", str(timing.cooldown_s), "--interval", str(timing.interval_s)]
     if timing.workers_after_s is not None:

@@ -21,12 +21,29 @@ SPILL_CHECK_S = 5.0
 Echo = Callable[[str], None]
 
 
+# Ctrl-C (from a terminal or `make local`) and SIGTERM (from a service manager) both stop.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 class StopRequested(Exception):
     """Ctrl-C or SIGTERM: leave whatever we are waiting for and stop the stack."""
 
 
-def _raise_stop(*_: object) -> None:
-    raise StopRequested
+class StopOnSignal:
+    """The handler of SIGINT and SIGTERM: the first raises StopRequested, every later one does
+    nothing, so that a second or third Ctrl-C (or a held-down key) can interrupt neither the
+    stop nor the clean-up after it. The signals are blocked too: they stay pending and are
+    dropped when himat exits; no process is started after the first."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested:
+            return
+        self.requested = True
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        raise StopRequested
 
 
 def wait_for_http(url: str, deadline: float, stack: LocalStack) -> None:
@@ -118,10 +135,11 @@ def run_stack(
     echo: Echo,
 ) -> int:
     """Start, wait for Jupyter and every worker, supervise; always stop. Returns the status."""
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    on_signal = StopOnSignal()
     status = 0
     try:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, on_signal)
         started = time.monotonic()
         for name, argv in commands.items():
             stack.start(name, argv)
@@ -132,12 +150,12 @@ def run_stack(
         on_ready(jupyter_s, time.monotonic() - started)
         supervise(stack, ports, spill_check, echo)
     except StopRequested:
-        echo("stopping the local stack")
+        echo("stopping the local stack (a few seconds; another Ctrl-C is not needed)")
     except (OSError, RuntimeError) as error:  # TimeoutError is an OSError
+        on_signal.requested = True  # a Ctrl-C now changes nothing: the stack stops anyway
         echo(f"himat local: {error}")
         status = 1
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        on_signal.requested = True
         stack.stop(last=SCHEDULER, first=is_worker)
     return status

@@ -88,11 +88,17 @@ def backoff_s(restarts_in_a_row: int) -> float:
 
 @dataclass
 class LocalStack:
-    """The stack's processes by the names they were started with."""
+    """The stack's processes by the names they were started with.
+
+    Each runs in `cwd`, except those named in `cwd_of`: Jupyter runs in the notebooks' folder
+    and everything else elsewhere, so that, as on the cluster, a worker cannot rely on a path
+    relative to a notebook.
+    """
 
     logs: Path
     env: dict[str, str]
     cwd: Path
+    cwd_of: dict[str, Path] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
 
     def start(self, name: str, argv: list[str]) -> None:
@@ -101,7 +107,7 @@ class LocalStack:
             member.process = subprocess.Popen(
                 member.argv,
                 env=self.env,
-                cwd=self.cwd,
+                cwd=self.cwd_of.get(name, self.cwd),
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
                 stdout=log,

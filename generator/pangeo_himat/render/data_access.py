@@ -37,15 +37,36 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def bucket_policy(buckets: Sequence[Bucket], region: str) -> dict[str, Any]:
-    """An IAM policy document that allows exactly the listed buckets and actions."""
+def scratch_prefix(settings: Settings) -> tuple[str, str] | None:
+    """The scratch bucket and the key prefix this cluster writes under: its own name, where a
+    2i2c hub puts the user's (SCRATCH_BUCKET: s3://<bucket>/$(JUPYTERHUB_USER), 2i2c-org/
+    infrastructure docs/howto/features/buckets.md), so clusters can share one bucket."""
+    bucket = settings.data.scratch
+    return None if bucket is None else (str(bucket), settings.cluster.name)
+
+
+def scratch_url(settings: Settings) -> str | None:
+    """SCRATCH_BUCKET as Pangeo and 2i2c hubs give it to notebooks: a URL with its prefix."""
+    scratch = scratch_prefix(settings)
+    return None if scratch is None else f"s3://{scratch[0]}/{scratch[1]}"
+
+
+def bucket_policy(
+    buckets: Sequence[Bucket], region: str, scratch: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """An IAM policy document that allows exactly the listed buckets and actions, and
+    read, write and delete under the scratch prefix (listing its bucket: s3fs lists a store
+    before it reads or writes one)."""
     arn = f"arn:{partition(region)}:s3:::"
+    listed = [bucket.name for bucket in buckets]
+    if scratch is not None and scratch[0] not in listed:
+        listed.append(scratch[0])
     statements = [
         {
             "Sid": "ListListedBuckets",
             "Effect": "Allow",
             "Action": list(BUCKET_ACTIONS),
-            "Resource": [f"{arn}{bucket.name}" for bucket in buckets],
+            "Resource": [f"{arn}{name}" for name in listed],
         }
     ]
     for access, actions in (("read", READ_OBJECT_ACTIONS), ("readwrite", READWRITE_OBJECT_ACTIONS)):
@@ -59,6 +80,15 @@ def bucket_policy(buckets: Sequence[Bucket], region: str) -> dict[str, Any]:
                     "Resource": [f"{arn}{bucket.name}/*" for bucket in chosen],
                 }
             )
+    if scratch is not None:
+        statements.append(
+            {
+                "Sid": "ReadWriteScratch",
+                "Effect": "Allow",
+                "Action": list(READWRITE_OBJECT_ACTIONS),
+                "Resource": [f"{arn}{scratch[0]}/{scratch[1]}/*"],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -68,10 +98,20 @@ def data_role_name(settings: Settings) -> str:
     return f"{cluster.name}-{cluster.region}-s3"[:64]
 
 
-def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
-    """The association for the user ServiceAccount; none when no bucket is listed."""
+def data_policy(settings: Settings) -> dict[str, Any] | None:
+    """The data-access role's policy (what `render --explain` shows); None = no role at all,
+    when data.buckets is empty and data.scratch is null."""
     buckets = settings.data.buckets
-    if not buckets:
+    scratch = scratch_prefix(settings)
+    if not buckets and scratch is None:
+        return None
+    return bucket_policy(buckets, settings.cluster.region, scratch)
+
+
+def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """The association for the user ServiceAccount; none without a bucket or a scratch."""
+    policy = data_policy(settings)
+    if policy is None:
         return []
     name = settings.cluster.name
     return [
@@ -80,15 +120,7 @@ def pod_identity_associations(settings: Settings, tags: dict[str, str]) -> list[
             "serviceAccountName": names.user_service_account(name),
             "createServiceAccount": False,
             "roleName": data_role_name(settings),
-            "permissionPolicy": bucket_policy(buckets, settings.cluster.region),
+            "permissionPolicy": policy,
             "tags": dict(tags),
         }
     ]
-
-
-def first_readwrite_bucket(settings: Settings) -> str | None:
-    """The bucket the example notebook may write its scratch store to."""
-    for bucket in settings.data.buckets:
-        if bucket.access == "readwrite":
-            return str(bucket.name)
-    return None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pangeo_himat.fit.fit import FitReport
 from pangeo_himat.render import names
-from pangeo_himat.render.data_access import first_readwrite_bucket
+from pangeo_himat.render.data_access import scratch_url
 from pangeo_himat.render.render_cluster import spill_size_gib
 from pangeo_himat.render.render_controller import adaptive_bounds, render_controller
 from pangeo_himat.settings.model import JupyterSettings, Settings
@@ -105,7 +105,7 @@ def render_values(settings: Settings, fit: FitReport) -> dict[str, Any]:
             "pullPolicy": "IfNotPresent",
         },
         "serviceAccount": {"annotations": {}},
-        "data": {"scratchBucket": first_readwrite_bucket(settings) or ""},
+        "data": {"scratchBucket": scratch_url(settings) or ""},
         "scheduler": {
             "resources": _resources(
                 cpu_millicores(settings.scheduler.cpu),

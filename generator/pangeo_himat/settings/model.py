@@ -120,6 +120,7 @@ class Bucket:
 @dataclass(frozen=True)
 class DataSettings:
     buckets: tuple[Bucket, ...]
+    scratch: str | None
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,16 @@ def check_exposure(settings: Settings) -> list[Problem]:
     return problems
 
 
+def bucket_name_problem(name: str) -> str | None:
+    """S3 naming rules the schema's pattern cannot express.
+    Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
+    if ".." in name or name.startswith("xn--") or name.endswith("-s3alias"):
+        return f"{name!r} breaks the S3 bucket naming rules"
+    if all(part.isdigit() for part in name.split(".")) and name.count(".") == 3:
+        return f"{name!r} looks like an IP address, not a bucket name"
+    return None
+
+
 def check_buckets(settings: Settings) -> list[Problem]:
     """S3 naming rules the pattern cannot express, and no bucket listed twice."""
     problems = []
@@ -297,14 +307,17 @@ def check_buckets(settings: Settings) -> list[Problem]:
         path = ("data", "buckets", index, "name")
         if counts[name] > 1:
             problems.append(settings.problem(path, f"{name!r} is listed more than once"))
-        # Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
-        if ".." in name or name.startswith("xn--") or name.endswith("-s3alias"):
-            problems.append(settings.problem(path, f"{name!r} breaks the S3 bucket naming rules"))
-        elif all(part.isdigit() for part in name.split(".")) and name.count(".") == 3:
-            problems.append(
-                settings.problem(path, f"{name!r} looks like an IP address, not a bucket name")
-            )
+        naming = bucket_name_problem(name)
+        if naming:
+            problems.append(settings.problem(path, naming))
     return problems
+
+
+def check_scratch(settings: Settings) -> list[Problem]:
+    """The scratch bucket follows the same naming rules."""
+    name = settings.data.scratch
+    naming = None if name is None else bucket_name_problem(name)
+    return [settings.problem(("data", "scratch"), naming)] if naming else []
 
 
 def check_budget(settings: Settings) -> list[Problem]:
@@ -348,6 +361,7 @@ CHECKS: tuple[tuple[Check, tuple[KeyPath, ...]], ...] = (
     ),
     (check_exposure, (("jupyter", "expose"), ("jupyter", "allowed_cidrs"))),
     (check_buckets, (("data", "buckets"),)),
+    (check_scratch, (("data", "scratch"),)),
     (check_budget, (("budget",),)),
 )
 

@@ -1,4 +1,11 @@
-"""The local backend: one `dask worker` process per "pod", on 127.0.0.1.
+"""The local backend: one `dask worker` per "pod", on 127.0.0.1, with its nanny.
+
+With a nanny, as the chart's workers and `himat local`'s fixed ones run: the nanny enforces the
+memory limit (it terminates and restarts a worker process past
+`distributed.worker.memory.terminate`, 95 % of --memory-limit: distributed/worker_memory.py,
+NannyMemoryManager), and restarts a worker process that dies. Without it (`--no-nanny`) a
+worker could grow past its limit until the operating system kills it, and its pod would not
+have the cluster's shape.
 
 A scale-down retires the chosen workers through the scheduler's HTTP API (their data moves),
 then stops their processes; a stopped process is never restarted, a scale-up starts new ones.
@@ -58,7 +65,6 @@ class LocalWorkers:
             str(self.nthreads),
             "--memory-limit",
             self.memory_limit,
-            "--no-nanny",
             *self.extra_args,
         ]
         self.processes[name] = subprocess.Popen(
