@@ -28,7 +28,7 @@ import yaml
 from conftest import ROOT
 from e2e.control_plane import ENV_KUBECONFIG, HOW_TO_ENABLE, control_plane_folder, start
 from e2e.kube_api import KubeApi, wait_for
-from e2e.node_standin import NodeStandin, nodes_for
+from e2e.node_standin import CHART_BRINGS, NodeStandin, nodes_for
 from pangeo_himat.settings import Settings
 
 E2E_DIR = Path(__file__).parent
@@ -103,13 +103,17 @@ class NodePool:
     running: list[NodeStandin] = field(default_factory=list)
 
     def start(
-        self, eksctl: dict[str, Any], settings: Settings, spot_nodes: int | None = None
+        self,
+        eksctl: dict[str, Any],
+        settings: Settings,
+        spot_nodes: int | None = None,
+        chart_brings: frozenset[str] = CHART_BRINGS,
     ) -> NodeStandin:
         """Register the ClusterConfig's nodes and the system pods; return once those run."""
         run = secrets.token_hex(3)
         (spot_group,) = eksctl["nodeGroups"]
         standin = NodeStandin(
-            self.api, nodes_for(eksctl, settings, spot_nodes, run), spot_group["name"]
+            self.api, nodes_for(eksctl, settings, spot_nodes, run), spot_group["name"], chart_brings
         )
         self.running.append(standin)
         standin.start()
