@@ -59,6 +59,9 @@ class KubeApi:
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["Accept"] = "application/json"
+        # The API server's Warning header of the last call (admission warnings, PodSecurity's).
+        self.warnings = ""
+        self._discovery: dict[str, dict[str, tuple[str, bool]]] = {}
 
     @classmethod
     def from_kubeconfig(cls, path: Path) -> KubeApi:
@@ -118,12 +121,25 @@ class KubeApi:
             params=params,
             timeout=30,
         )
+        self.warnings = response.headers.get("Warning", "")
         if response.status_code >= 300:
             try:
                 raise ApiError(response.status_code, response.json())
             except ValueError:
                 raise ApiError(response.status_code, response.text) from None
         return response.json() if response.content else None
+
+    def collection_path(self, api_version: str, kind: str, namespace: str) -> str:
+        """Where objects of this kind are created, from the API server's discovery."""
+        base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        if base not in self._discovery:
+            self._discovery[base] = {
+                r["kind"]: (r["name"], r["namespaced"])
+                for r in self.get(base)["resources"]
+                if "/" not in r["name"]
+            }
+        plural, namespaced = self._discovery[base][kind]
+        return f"{base}/namespaces/{namespace}/{plural}" if namespaced else f"{base}/{plural}"
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params or None)
