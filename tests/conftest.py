@@ -22,6 +22,8 @@ from pangeo_himat.render import render_all
 from pangeo_himat.versions import load_calendar, today
 
 ROOT = Path(__file__).resolve().parent.parent
+# The e2e tests' session hooks: their marker and xdist group, or one line when no Kubernetes.
+pytest_plugins = ["e2e.session"]
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
 
 

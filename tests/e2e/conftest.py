@@ -2,13 +2,14 @@
 
 - `cluster` (session): the control plane of ../shared/k8s started once on free loopback ports
   and stopped by PID at the end (also on failure or Ctrl-C: a finalizer and atexit), or the
-  cluster HIMAT_E2E_KUBECONFIG names; without either every test here skips with one line.
+  cluster HIMAT_E2E_KUBECONFIG names; without either these tests are deselected and the run
+  ends with one line saying what to set (e2e/session.py).
 - `namespace`: a fresh namespace per test, `restricted` PodSecurity enforced (and warned), its
   cluster-scoped leftovers (the kept StorageClass, retained volumes) removed after.
 - `node_pool`: starts the node stand-in for a rendered eksctl.yaml; stops it after the
   namespace is gone.
-All tests here share one xdist group, so one worker runs them in order on one control plane
-and the stand-in's nodes are never seen by another test's pods.
+All tests here share one xdist group (e2e/session.py), so one worker runs them in order on one
+control plane and the stand-in's nodes are never seen by another test's pods.
 """
 
 from __future__ import annotations
@@ -31,18 +32,10 @@ from e2e.kube_api import KubeApi, wait_for
 from e2e.node_standin import CHART_BRINGS, NodeStandin, nodes_for
 from pangeo_himat.settings import Settings
 
-E2E_DIR = Path(__file__).parent
 KUBECTL = Path(os.environ.get("HIMAT_KUBECTL", ROOT / ".tools" / "bin" / "kubectl"))
 RESTRICTED = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")
 }
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if E2E_DIR in Path(item.path).parents:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("kube"))
 
 
 @dataclass
