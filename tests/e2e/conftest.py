@@ -156,7 +156,13 @@ def namespace_name(test_name: str) -> str:
 
 @pytest.fixture
 def namespace(kube: KubeApi, node_pool: NodePool, request: pytest.FixtureRequest) -> Iterator[str]:
-    name = namespace_name(request.node.name)
+    name = create_namespace(kube, namespace_name(request.node.name))
+    yield name
+    delete_namespace(kube, name)
+
+
+def create_namespace(kube: KubeApi, name: str) -> str:
+    """A namespace enforcing `restricted`, once its default ServiceAccount exists."""
     kube.create(
         "/api/v1/namespaces",
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": RESTRICTED}},
@@ -166,8 +172,7 @@ def namespace(kube: KubeApi, node_pool: NodePool, request: pytest.FixtureRequest
         timeout_s=30,
         what=f"namespace {name}'s default ServiceAccount",
     )
-    yield name
-    delete_namespace(kube, name)
+    return name
 
 
 def delete_namespace(kube: KubeApi, name: str) -> None:
