@@ -64,12 +64,13 @@ lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict on th
 # HIMAT_E2E_KUBECONFIG they use that cluster instead. Without any, the e2e tests skip.
 TEST_ENV = HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
 	HIMAT_KUBECTL=$(abspath $(HELM4_DIR)/kubectl) HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov)
-# pytest-xdist workers (TEST_WORKERS=0: no xdist); the e2e tests share one worker (--dist loadgroup).
+# pytest-xdist workers (TEST_WORKERS=0: no xdist); each worker that runs e2e tests starts its
+# own control plane on free ports.
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 
 test: tools lint ## run the whole test suite, e2e included (installs everything it needs)
-	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 e2e: tools ## the tests against a real Kubernetes API server only (../shared/k8s or HIMAT_E2E_KUBECONFIG)
 	$(TEST_ENV) $(BIN)/python -m pytest -m e2e --durations=10 $(PYTEST_ARGS)

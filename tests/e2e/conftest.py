@@ -8,8 +8,9 @@
   cluster-scoped leftovers (the kept StorageClass, retained volumes) removed after.
 - `node_pool`: starts the node stand-in for a rendered eksctl.yaml; stops it after the
   namespace is gone.
-All tests here share one xdist group (e2e/session.py), so one worker runs them in order on one
-control plane and the stand-in's nodes are never seen by another test's pods.
+Under pytest-xdist every worker that runs some of these tests has its own control plane (the
+session fixture is per process); within one, the tests run in order, so the stand-in's nodes
+are never seen by another test's pods.
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 xdist controller, which collects nothing, still prints the one line below.
 
 With a control plane (../shared/k8s or HIMAT_KUBE_BIN) or HIMAT_E2E_KUBECONFIG, every test
-under tests/e2e is marked `e2e` and put in one xdist group; without, they are deselected and
-the run ends with one line saying what to set.
+under tests/e2e is marked `e2e`; without, they are deselected and the run ends with one line
+saying what to set. Under pytest-xdist each worker process that runs e2e tests starts its own
+control plane on its own ports (the session fixture is per process), so no worker ever sees
+another's nodes or namespaces. (xdist's `--dist loadgroup` cannot group them with pytest 9:
+it renames `item._nodeid`, which pytest 9 no longer reads.)
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     for item in e2e:
         item.add_marker(pytest.mark.e2e)
-        item.add_marker(pytest.mark.xdist_group("kube"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
