@@ -7,6 +7,7 @@ it binds is what a real cluster of that shape would hold, within fit's model of 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +86,9 @@ def test_the_scheduler_binds_exactly_the_workers_fit_computes_on_spot_nodes(
     assert placement(kube, workers) == {spot_group["name"]: fit.worker_count, "": 1}
     (pending,) = [pod for pod in workers if not pod["spec"].get("nodeName")]
     assert "Insufficient" in unschedulable_message(pending)
-    per_node = placement(kube, [])  # empty: the Counter type
-    for pod in workers:
-        if pod["spec"].get("nodeName"):
-            per_node[pod["spec"]["nodeName"]] += 1
+    per_node = Counter(pod["spec"]["nodeName"] for pod in workers if pod["spec"].get("nodeName"))
     assert set(per_node.values()) == {fit.workers_per_node}
 
-    components = pods_by_component(kube, namespace)
     for component in ("jupyter", "scheduler"):
         (pod,) = wait_for(
             lambda c=component: [
@@ -103,4 +100,3 @@ def test_the_scheduler_binds_exactly_the_workers_fit_computes_on_spot_nodes(
             what=f"the {component} pod bound",
         )
         assert nodegroup_of(kube, pod["spec"]["nodeName"]) == stable_group["name"]
-    assert components
