@@ -22,7 +22,7 @@ DRY := $(if $(DRY_RUN),--dry-run,)
 export PATH := $(abspath $(VENV)/bin):$(PATH):$(abspath $(HELM4_DIR))
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint validate render fit cost bench local tools image \
+.PHONY: help test e2e recordings lint validate render fit cost bench local tools image \
         cluster install hibernate resume scale status connect destroy backup restore upgrade \
         import-tfvars init iam-policy docs graphviz
 
@@ -87,10 +87,24 @@ docs: $(VENV)/.installed graphviz ## build the documentation site into docs/_bui
 	$(BIN)/sphinx-build -b html -n -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
 	@echo "docs/_build/html/index.html"
 
-test: tools lint graphviz ## run the whole test suite (installs everything it needs)
-	HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
-	HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws) \
-	$(BIN)/python -m pytest
+# The tests find the Kubernetes control plane in HIMAT_KUBE_BIN, else ../shared/k8s; with
+# HIMAT_E2E_KUBECONFIG they use that cluster instead. Without any, the e2e tests skip.
+TEST_ENV = HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
+	HIMAT_KUBECTL=$(abspath $(HELM4_DIR)/kubectl) HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
+	HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws)
+# pytest-xdist workers (TEST_WORKERS=0: no xdist); each worker that runs e2e tests starts its
+# own control plane on free ports.
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+
+test: tools lint graphviz ## run the whole test suite, e2e included (installs everything it needs)
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
+
+e2e: tools ## the tests against a real Kubernetes API server only (../shared/k8s or HIMAT_E2E_KUBECONFIG)
+	$(TEST_ENV) $(BIN)/python -m pytest -m e2e --durations=10 $(PYTEST_ARGS)
+
+recordings: tools ## re-record the kubectl/helm outputs the failure-injection stand-ins replay
+	$(TEST_ENV) $(BIN)/python scripts/record_kube.py tests/fixtures/recorded
 
 bench: tools ## benchmarks (render time, fit tables, local start-up and throughput)
 	$(BIN)/python scripts/bench.py --settings $(SETTINGS)

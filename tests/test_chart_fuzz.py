@@ -129,10 +129,13 @@ def good_fullname(rng: random.Random, values: Values) -> None:
 
 
 def good_load_balancer(rng: random.Random, values: Values) -> None:
-    octets = ".".join(str(rng.randint(0, 255)) for _ in range(4))
+    # A network address: the API server refuses bits set beyond the prefix length.
+    prefix = rng.randint(0, 32)
+    address = rng.getrandbits(32) >> (32 - prefix) << (32 - prefix) if prefix else 0
+    octets = ".".join(str(address >> shift & 255) for shift in (24, 16, 8, 0))
     values["jupyter"]["service"] = {
         "type": "LoadBalancer",
-        "loadBalancerSourceRanges": [f"{octets}/{rng.randint(0, 32)}"],
+        "loadBalancerSourceRanges": [f"{octets}/{prefix}"],
         "tls": {"certificateArn": CERTIFICATE_ARN},
     }
 
@@ -251,7 +254,10 @@ def bad_source_range(rng: random.Random, values: Values) -> str:
         "type": "LoadBalancer",
         "loadBalancerSourceRanges": [
             rng.choice(
-                ["999.1.1.1/8", "10.0.0.0/33", "10.0.0/8", "256.0.0.0/8", "10.0.0.0", "::/0"]
+                [
+                    *("999.1.1.1/8", "10.0.0.0/33", "10.0.0/8", "256.0.0.0/8", "10.0.0.0"),
+                    *("::/0", "10.0.0.1/8", "192.0.2.7/24"),
+                ]
             )
         ],
         "tls": {"certificateArn": CERTIFICATE_ARN},

@@ -44,6 +44,7 @@ import os
 import sys
 import time
 
+import recorded_kube  # beside this file, as standin_ebs
 import standin_ebs  # installed beside this file by the tests' `standins` fixture
 import standin_eksctl
 from standin_live import (
@@ -110,9 +111,8 @@ def save_world(world: dict) -> None:
 
 
 def not_found(kind: str, name: str) -> int:
-    # kubectl's message for an absent object (apimachinery StatusReasonNotFound), exit 1.
-    print(f'Error from server (NotFound): {kind} "{name}" not found', file=sys.stderr)
-    return 1
+    # kubectl's answer for an absent object, as recorded from a real API server.
+    return recorded_kube.not_found(kind, name)
 
 
 def describe_cluster_error(name: str, prefix: str) -> int:
@@ -140,15 +140,9 @@ def describe_cluster_error(name: str, prefix: str) -> int:
 def kubectl_reachable(world: dict) -> int:
     """0 when a cluster answers; else kubectl's message for an unreachable server."""
     if os.environ.get("STANDIN_UNAUTHORIZED"):
-        print("error: You must be logged in to the server (Unauthorized)", file=sys.stderr)
-        return 1
+        return recorded_kube.unauthorized()
     if not world["cluster"]:
-        print(
-            "Unable to connect to the server: dial tcp: lookup "
-            "0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com: no such host",
-            file=sys.stderr,
-        )
-        return 1
+        return recorded_kube.unreachable("0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com")
     return 0
 
 
@@ -356,8 +350,7 @@ def answer(tool: str, args: list[str]) -> int:
         world.update(cluster=False, claim=False)
     if tool == "kubectl" and args[:2] == ["config", "current-context"]:
         if os.environ.get("STANDIN_NO_CONTEXT"):
-            print("error: current-context is not set", file=sys.stderr)
-            return 1
+            return recorded_kube.no_context()
         print("arn:aws:eks:us-west-2:123456789012:cluster/himat")
         return 0
     if tool == "kubectl" and args[:1] == ["get"]:

@@ -60,3 +60,25 @@ as digits x factor / 10^decimals so that equal amounts compare equal ("600m" = "
 {{- int64 .value -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+CIDRs as YAML, after the API server's strict CIDR rule: no bits set beyond the prefix length
+(k8s.io/apimachinery pkg/util/validation/ip.go parseCIDR, "must not have bits set beyond the
+prefix length"; v1.36 refuses 10.0.0.1/8). (dict "cidrs" list "at" "jupyter.service....")
+*/}}
+{{- define "pangeo-himat.cidrs" -}}
+{{- range $index, $cidr := .cidrs -}}
+{{- $parts := splitList "/" $cidr -}}
+{{- $octets := splitList "." (first $parts) -}}
+{{- $address := 0 -}}
+{{- range $octet := $octets -}}{{- $address = add (mul $address 256) (atoi $octet) -}}{{- end -}}
+{{- $block := 1 -}}
+{{- range until (sub 32 (atoi (last $parts)) | int) -}}{{- $block = mul $block 2 -}}{{- end -}}
+{{- $network := sub $address (mod $address $block) -}}
+{{- if ne $network $address -}}
+{{- $dotted := printf "%d.%d.%d.%d" (div $network 16777216) (mod (div $network 65536) 256) (mod (div $network 256) 256) (mod $network 256) -}}
+{{- fail (printf "%s[%d]: %s has bits set beyond the prefix length; Kubernetes refuses it, use the network %s/%s" $.at $index $cidr $dotted (last $parts)) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml .cidrs -}}
+{{- end -}}

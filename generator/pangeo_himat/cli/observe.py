@@ -11,7 +11,7 @@ from pangeo_himat.cli.running import follows_line, read_live, support_line
 from pangeo_himat.cli.stages import lifecycle_verb, preflighted, rendered, urls, validated
 from pangeo_himat.lifecycle import answers, backup, queries, volumes
 from pangeo_himat.lifecycle.connect import check_context, connect_forward
-from pangeo_himat.lifecycle.output import parsed
+from pangeo_himat.lifecycle.output import last_line, parsed
 from pangeo_himat.lifecycle.runner import observe, print_plan
 from pangeo_himat.lifecycle.sleep_record import sleep_line, sleep_record
 from pangeo_himat.lifecycle.steps import Target
@@ -50,8 +50,13 @@ def status(settings_path: Path | None, dry_run: bool) -> None:
     controller = parsed(pods, lambda text: answers.running_pod(text, "controller"), "pods")
     if controller is not None:
         logged = observe(queries.controller_log_query(target, controller))
-        for decision in parsed(logged, answers.decisions, "the controller's log") or []:
-            click.echo(f"controller: {decision}")
+        if logged.status != 0 and not logged.says_not_found:
+            # The API server reads logs from the node's kubelet; a node it cannot reach (or a
+            # container restarting) must not hide the rest of the status.
+            click.echo(f"controller: its log is unreadable now ({last_line(logged.stderr_text())})")
+        else:
+            for decision in parsed(logged, answers.decisions, "the controller's log") or []:
+                click.echo(f"controller: {decision}")
     spot = [
         size for name, size in sizes.items() if names.nodegroup_role(name) == names.SPOT_NODEGROUP
     ]

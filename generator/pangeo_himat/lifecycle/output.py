@@ -44,7 +44,7 @@ class ToolError(Exception):
     exit_code = 1
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no message"
 
@@ -60,7 +60,7 @@ def parsed(answer: Answer, parse: Callable[[str], T], expected: str) -> T | None
     if answer.status != 0:
         raise ToolError(
             f"{step.tool}: `{step.shell()}` failed with exit status {answer.status}: "
-            f"{_last_line(answer.stderr_text())}"
+            f"{last_line(answer.stderr_text())}"
         )
     try:
         return parse(answer.stdout.decode("utf-8"))

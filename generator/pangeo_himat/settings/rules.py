@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Callable
 
@@ -283,6 +284,16 @@ def check_exposure(settings: Settings) -> list[Problem]:
             problems.append(
                 settings.problem(
                     ("jupyter", "allowed_cidrs", index), f"{cidr!r} is not an IPv4 CIDR"
+                )
+            )
+        elif ipaddress.ip_network(cidr, strict=False).with_prefixlen != cidr:
+            # The API server refuses a CIDR with bits set beyond its prefix length
+            # (k8s.io/apimachinery pkg/util/validation/ip.go, parseCIDR).
+            network = ipaddress.ip_network(cidr, strict=False).with_prefixlen
+            problems.append(
+                settings.problem(
+                    ("jupyter", "allowed_cidrs", index),
+                    f"{cidr!r} has bits set beyond the prefix length; use the network {network}",
                 )
             )
     return problems

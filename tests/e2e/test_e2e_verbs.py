@@ -1,0 +1,158 @@
+"""The lifecycle verbs' Kubernetes steps, run for real: real helm and kubectl against the real
+API server and scheduler, the nodes played by the node stand-in; eksctl and aws are still the
+stand-ins of tests/standins/. What each verb leaves is read back from the API server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import HELMS, ROOT, STANDIN, himat, write_settings
+from e2e.chart import deployment, helm_run, pods_by_component
+from e2e.conftest import KUBECTL, Cluster, NodePool
+from e2e.external_charts import helm_wrapper
+from e2e.kube_api import KubeApi, wait_for
+from e2e.node_standin import CHART_BRINGS
+from pangeo_himat.fit.loader import load_settings
+from pangeo_himat.render import names
+from pangeo_himat.render.render import render_all
+
+# himat install brings these two itself (through the stand-in charts of external_charts.py).
+INSTALLED_BY_HIMAT = CHART_BRINGS | {"cluster-autoscaler", "aws-node-termination-handler"}
+THIRD_PARTY_RELEASES = (names.AUTOSCALER_RELEASE, names.TERMINATION_HANDLER_RELEASE)
+
+
+@pytest.fixture
+def tools(tmp_path: Path, cluster: Cluster) -> Iterator[Path]:
+    """PATH for himat: eksctl and aws stand-ins, helm (real, third-party charts swapped), the
+    real kubectl."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    source = (
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
+        "import standin\nsys.exit(standin.main())\n"
+    )
+    for tool in ("eksctl", "aws"):
+        (folder / tool).write_text(source)
+        (folder / tool).chmod(0o755)
+    helm_wrapper(folder, HELMS["helm4"])
+    (folder / "kubectl").symlink_to(KUBECTL)
+    yield folder
+    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    for release in THIRD_PARTY_RELEASES:
+        subprocess.run(
+            [str(HELMS["helm4"]), "uninstall", release, "-n", "kube-system", "--ignore-not-found"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+def verb(project: Path, tools: Path, cluster: Cluster, *args: str) -> subprocess.CompletedProcess:
+    result = himat(
+        project,
+        *args,
+        "-f",
+        "settings.yaml",
+        path=tools,
+        extra_env={"KUBECONFIG": str(cluster.kubeconfig), "HOME": str(project)},
+        cluster_exists="1",
+    )
+    assert result.returncode == 0, f"himat {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def replicas(kube: KubeApi, namespace: str, name: str) -> int:
+    return int(deployment(kube, namespace, name)["spec"]["replicas"])
+
+
+def running(kube: KubeApi, namespace: str, component: str) -> int:
+    return sum(
+        1
+        for pod in pods_by_component(kube, namespace).get(component, [])
+        if pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp")
+    )
+
+
+def test_install_scale_hibernate_resume_status_destroy_leave_what_they_say_in_the_cluster(
+    tmp_path: Path,
+    kube: KubeApi,
+    cluster: Cluster,
+    namespace: str,
+    node_pool: NodePool,
+    tools: Path,
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "charts").symlink_to(ROOT / "charts")
+    shutil.copy(write_settings(tmp_path, {"cluster.name": namespace}), project / "settings.yaml")
+    settings = load_settings(project / "settings.yaml")
+    rendered = render_all(settings)
+    node_pool.start(rendered.cluster_config, settings, chart_brings=INSTALLED_BY_HIMAT)
+    fit = rendered.fit
+    workers = names.worker_deployment(namespace)
+    controller = names.controller_deployment(namespace)
+
+    installed = verb(project, tools, cluster, "install")
+    assert f"installed: {fit.worker_count} Dask workers" in installed.stdout
+    assert replicas(kube, namespace, workers) == fit.worker_count
+    assert running(kube, namespace, "worker") == fit.worker_count
+    assert running(kube, namespace, "jupyter") == 1
+    claim = kube.get(
+        f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{names.jupyter_pvc(namespace)}"
+    )
+    assert claim["status"]["phase"] == "Bound"
+    autoscaler = f"/apis/apps/v1/namespaces/kube-system/deployments/{names.AUTOSCALER_DEPLOYMENT}"
+    assert kube.get(autoscaler)["spec"]["replicas"] == 1
+
+    verb(project, tools, cluster, "scale", "2")
+    assert replicas(kube, namespace, workers) == 2 * fit.workers_per_node
+    wait_for(
+        lambda: running(kube, namespace, "worker") == 2 * fit.workers_per_node,
+        what="the workers of two spot nodes",
+    )
+
+    verb(project, tools, cluster, "hibernate")
+    assert replicas(kube, namespace, workers) == 0
+    assert replicas(kube, namespace, controller) == 0
+    assert kube.get(autoscaler)["spec"]["replicas"] == 0
+    wait_for(lambda: running(kube, namespace, "worker") == 0, what="no worker pod left")
+
+    verb(project, tools, cluster, "resume")
+    assert replicas(kube, namespace, workers) == fit.worker_count
+    assert replicas(kube, namespace, controller) == 1
+    assert kube.get(autoscaler)["spec"]["replicas"] == 1
+    wait_for(
+        lambda: running(kube, namespace, "worker") == fit.worker_count, what="the workers back"
+    )
+
+    status = verb(project, tools, cluster, "status")
+    assert f"pods worker: {fit.worker_count} Running" in status.stdout
+    assert "pods jupyter: 1 Running" in status.stdout
+    # No kubelet serves the controller's log here: status says so and goes on.
+    assert "controller: its log is unreadable now" in status.stdout
+    assert "hibernated: no" in status.stdout
+
+    verb(project, tools, cluster, "destroy", "--yes")
+    listed = helm_run(
+        {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)},
+        "helm4",
+        "list",
+        "-n",
+        namespace,
+        "-o",
+        "yaml",
+    )
+    assert yaml.safe_load(listed.stdout) == []
+    # The release is gone; the notebooks' claim and the token Secret stay (resource policy keep).
+    assert kube.exists(
+        f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{names.jupyter_pvc(namespace)}"
+    )
+    assert not kube.exists(f"/apis/apps/v1/namespaces/{namespace}/deployments/{workers}")
