@@ -10,8 +10,11 @@ must pass kubernetes-validate --strict.
 from __future__ import annotations
 
 import copy
+import fcntl
 import functools
 import json
+import os
+import pickle
 import random
 import re
 import shutil
@@ -502,8 +505,7 @@ def render_cases(helm_path: Path, folder: Path, cases: dict[str, Case]) -> dict[
     return results
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> list[tuple[Case, Outcome]]:
+def render_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     """All cases, in batches of BATCH (Helm slows down past ~50 subcharts), two at a time."""
     helm4 = helm("helm4")
     cases = {f"case-{index:03d}": case for index, case in enumerate(generate_cases(SEED, CASES))}
@@ -519,6 +521,31 @@ def outcomes(tmp_path_factory) -> list[tuple[Case, Outcome]]:
             lambda job: render_cases(helm4, *job), zip(folders, batches, strict=True)
         ):
             results.update(found)
+    return results
+
+
+def rendered_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """The corpus rendered once per test run: this module's checks and the e2e test against the
+    API server read the same outcomes. Under pytest-xdist the first worker to ask renders it and
+    the others wait for its file (the run's own id names it, so no run reads another's)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return render_corpus(tmp_path_factory)
+    shared = tmp_path_factory.getbasetemp().parent / f"chart-fuzz-{run}.pickle"
+    with shared.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shared.exists():
+            loaded: dict[str, Outcome] = pickle.loads(shared.read_bytes())
+            return loaded
+        found = render_corpus(tmp_path_factory)
+        shared.write_bytes(pickle.dumps(found))
+        return found
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Case, Outcome]]:
+    results = rendered_corpus(tmp_path_factory)
+    cases = {f"case-{index:03d}": case for index, case in enumerate(generate_cases(SEED, CASES))}
     return [(case, results[name]) for name, case in cases.items()]
 
 
