@@ -321,9 +321,9 @@ def test_creating_an_association_that_exists_fails_as_eksctl_fails(project, stan
     assert "AlreadyExistsException" in result.stderr
 
 
-def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins):
+def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins, aws):
     settings = settings_file(project, {"data.buckets": BUCKET})
-    result = himat(project, "status", "-f", settings, path=standins,
+    result = himat(project, "status", "-f", settings, path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "kubernetes: 1.33, standard support ended 2026-07-29" in result.stdout
@@ -334,8 +334,9 @@ def test_status_shows_the_support_end_its_cost_and_the_difference(project, stand
     assert "make upgrade, then make cluster" in result.stdout
 
 
-def test_status_of_a_cluster_that_follows_the_settings(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_of_a_cluster_that_follows_the_settings(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "kubernetes: 1.35, standard support until 2027-03-27" in result.stdout
     assert "follows the settings: yes" in result.stdout

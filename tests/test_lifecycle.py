@@ -125,9 +125,9 @@ def test_install_puts_the_pinned_termination_handler_and_autoscaler_before_the_c
     assert " charts/pangeo-himat " in chart
 
 
-def test_load_balancer_urls_are_https(project, standins):
+def test_load_balancer_urls_are_https(project, standins, aws):
     knobs = {"cluster_exists": "1", "load_balancer": "1"}
-    result = himat(project, "status", "-f", "eu.yaml", path=standins, **knobs)
+    result = himat(project, "status", "-f", "eu.yaml", path=standins, extra_env=aws.env, **knobs)
     assert result.returncode == 0, result.stderr
     host = "a1b2c3-123456789.us-west-2.elb.amazonaws.com"
     assert f"jupyter_url: https://{host}/lab" in result.stdout
@@ -261,8 +261,10 @@ def test_missing_credentials_exit_2_before_any_change(project, standins):
     assert calls(project) == []
 
 
-def test_status_reports_nodegroups_pods_and_urls(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_reports_nodegroups_pods_and_urls(project, standins, aws):
+    # `aws ec2 describe-snapshots` (the backups status lists) is the real CLI against moto.
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "nodegroup spot-efaa5d: 3 nodes" in result.stdout
     assert "pods worker: 2 Running" in result.stdout

@@ -173,8 +173,8 @@ def test_ctrl_c_during_destroy_reports_the_recorded_volume(project, standins):
     assert not any(call.startswith("aws ec2 delete-volume") for call in calls(project))
 
 
-def test_status_without_a_cluster_says_so_and_what_to_run(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins)
+def test_status_without_a_cluster_says_so_and_what_to_run(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins, extra_env=aws.env)
     assert result.returncode == 1
     assert "cluster himat: not found in us-west-2 (make cluster)" in result.stdout
 
