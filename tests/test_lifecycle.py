@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LIFECYCLE_SETTINGS as SETTINGS
-from conftest import calls, himat, plan_only
+from conftest import calls, claim_volume, himat, plan_only
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
 # What `cluster` and `destroy` ask about the budget (the default settings set none); calls()
@@ -190,7 +190,9 @@ def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(pro
     assert "kept the notebooks' EBS volume vol-0123456789abcdef0" in result.stdout
 
 
-def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
+def test_destroy_deletes_data_only_when_asked_by_name(project, standins, aws):
+    # The snapshot, its wait and the deletion are the real AWS CLI against moto's server.
+    volume = claim_volume(aws)
     result = himat(
         project,
         "destroy",
@@ -199,7 +201,9 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
         "-f",
         "default.yaml",
         path=standins,
+        extra_env=aws.env,
         cluster_exists="1",
+        volume_id=volume,
     )
     assert result.returncode == 0, result.stderr
     queries = ("kubectl get", "eksctl get", *BUDGET_QUERIES)
@@ -208,10 +212,11 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
         "kubectl delete pvc himat-jupyter-home -n himat --ignore-not-found --wait",
         "eksctl delete cluster --name himat --region us-west-2 --wait",
     ]
-    assert actions[-3].startswith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0 ")
+    assert actions[-3].startswith(f"aws ec2 create-snapshot --volume-id {volume} ")
     assert actions[-2].startswith("aws ec2 wait snapshot-completed --snapshot-ids snap-")
-    deletion = "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
-    assert actions[-1] == deletion
+    assert actions[-1] == f"aws ec2 delete-volume --volume-id {volume} --region us-west-2"
+    volumes = aws.client("ec2").describe_volumes()["Volumes"]
+    assert volume not in [v["VolumeId"] for v in volumes]
 
 
 @pytest.mark.parametrize("nodes", ["11", "-1"])
