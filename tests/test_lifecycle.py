@@ -165,13 +165,17 @@ def test_destroy_without_confirmation_does_nothing(project, standins, typed):
     assert not any(word in call for call in calls(project) for word in ("delete", "uninstall"))
 
 
-def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(project, standins):
+def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(
+    project, standins, aws
+):
+    # The budget query is the real AWS CLI against moto's server (no budget: nothing to delete).
     result = himat(
         project,
         "destroy",
         "-f",
         "default.yaml",
         path=standins,
+        extra_env=aws.env,
         stdin="himat\n",
         load_balancer="1",
         cluster_exists="1",
