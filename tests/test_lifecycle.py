@@ -69,8 +69,9 @@ def cluster_calls(project: Path) -> list[str]:
     return [call for call in calls(project) if not call.startswith(("aws dlm ", "aws sts "))]
 
 
-def test_cluster_creates_when_absent(project, standins):
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins)
+def test_cluster_creates_when_absent(project, standins, aws):
+    # The backup policy (DLM endpoint) and budget (moto) calls are the real AWS CLI.
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, extra_env=aws.env)
     assert result.returncode == 0, result.stderr
     assert cluster_calls(project) == [
         "eksctl get cluster --name himat --region us-west-2 -o json",
@@ -81,11 +82,15 @@ def test_cluster_creates_when_absent(project, standins):
     assert "[2/2] write the kubeconfig entry" in result.stdout
 
 
-def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(project, standins):
-    first = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(
+    project, standins, aws
+):
+    # The backup policy (DLM endpoint) and budget (moto) calls are the real AWS CLI.
+    real = {"path": standins, "extra_env": aws.env, "cluster_exists": "1"}
+    first = himat(project, "cluster", "-f", "default.yaml", **real)
     assert first.returncode == 0, first.stderr
     (project / "calls.jsonl").unlink()
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    result = himat(project, "cluster", "-f", "default.yaml", **real)
     assert result.returncode == 0, result.stderr
     queries = (" get ", " get-lifecycle-policies ", " describe-budget ")
     changes = [call for call in calls(project) if not any(q in f" {call} " for q in queries)]
