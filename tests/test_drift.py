@@ -413,7 +413,7 @@ def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
 
 
 def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
-    project, standins, tmp_path
+    project, standins, tmp_path, aws
 ):
     recorded = json.loads((LIVE_STATES / "himat.json").read_text())
     old = {**recorded["nodegroups"][0], "Name": "spot-0a0a0a"}
@@ -421,7 +421,7 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
     live = tmp_path / "live"
     live.mkdir()
     (live / "himat.json").write_text(json.dumps(recorded))
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins,
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(live))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
@@ -469,15 +469,15 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
     assert done[7:] == [" ".join(step.argv) for step in installs]
 
 
-def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins):
+def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins, aws):
     settings = settings_file(project, {"stable.instance_type": "m5.2xlarge"})
-    result = himat(project, "cluster", "-f", settings, path=standins,
+    result = himat(project, "cluster", "-f", settings, path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "after himat upgrade: replace" in result.stdout
     assert actions(project) == [KUBECONFIG]
-    status = himat(project, "status", "-f", settings, path=standins, cluster_exists="1",
-                   live=str(LIVE_1_33))  # fmt: skip
+    status = himat(project, "status", "-f", settings, path=standins, extra_env=aws.env,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert "make upgrade, then make cluster" in status.stdout
 
 
