@@ -23,6 +23,7 @@ from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.drift import policy_hash
 from pangeo_himat.lifecycle.state import State, save_state
 from pangeo_himat.render.cluster_autoscaler import autoscaler_association
+from pangeo_himat.render.names import volume_tags
 from pangeo_himat.render.render import render_all
 from pangeo_himat.settings.errors import InputError
 from pangeo_himat.settings.versions import load_calendar, today
@@ -410,3 +411,17 @@ def aws(aws_servers: tuple[str, str, DLMState]) -> AWSEndpoints:
     reset_moto(moto_url)
     dlm.reset()
     return AWSEndpoints(moto_url, dlm_url, dlm)
+
+
+def claim_volume(aws: AWSEndpoints, cluster: str = "himat", zone: str = "us-west-2a") -> str:
+    """The claim's EBS volume made in moto as the EBS CSI driver makes it: gp3, 16 GiB, encrypted,
+    with the tags the chart's StorageClass puts on it (tagSpecification_N)."""
+    tags = [{"Key": key, "Value": value} for key, value in volume_tags(cluster).items()]
+    created = aws.client("ec2").create_volume(
+        AvailabilityZone=zone,
+        Size=16,
+        VolumeType="gp3",
+        Encrypted=True,
+        TagSpecifications=[{"ResourceType": "volume", "Tags": tags}],
+    )
+    return str(created["VolumeId"])

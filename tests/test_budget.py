@@ -180,6 +180,7 @@ def test_cluster_creates_the_budget_and_says_to_activate_the_tag(
 
 
 def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, standins):
+    # The stand-in's aws, not moto: moto's server has no UpdateBudget, which this run makes.
     name = budgeted_project(project)
     first = himat(project, "cluster", "-f", name, path=standins)
     again_settings = project / name
@@ -204,6 +205,8 @@ def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, s
 
 
 def test_cluster_adds_missing_alerts_without_deleting_them_first(project, standins):
+    # The stand-in's aws, not moto: the existing budget is updated (UpdateBudget), which moto's
+    # server lacks.
     name = budgeted_project(project)
     result = himat(project, "cluster", "-f", name, path=standins, budget_exists="1")
     assert result.returncode == 0, result.stderr
@@ -246,6 +249,7 @@ def test_destroy_with_no_budget_is_not_an_error(project, standins, aws, aws_volu
 
 
 def test_a_budgets_error_other_than_not_found_stops_destroy(project, standins):
+    # The stand-in's aws: the failure is injected (STANDIN_FAIL), not something moto answers.
     knobs = {"cluster_exists": "1", "fail": "aws budgets describe-budget"}
     result = himat(project, "destroy", "--yes", "-f", "default.yaml", path=standins, **knobs)
     assert result.returncode == 1

@@ -113,18 +113,28 @@ def test_dry_run_on_an_absent_cluster_prints_the_create_plan(project, standins):
     ]
 
 
-def test_an_unchanged_cluster_plans_nothing(project, standins):
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_an_unchanged_cluster_plans_nothing(project, standins, aws):
+    result = himat(
+        project,
+        "cluster",
+        "-f",
+        "default.yaml",
+        path=standins,
+        extra_env=aws.env,
+        cluster_exists="1",
+    )
     assert result.returncode == 0, result.stderr
     assert actions(project) == [KUBECONFIG]
 
 
 def test_adding_a_bucket_creates_only_the_missing_association_and_restarts_its_pods(
-    project, standins
+    project, standins, aws
 ):
     # The live cluster has the autoscaler's association; eksctl fails on an existing one.
     settings = settings_file(project, {"data.buckets": BUCKET})
-    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    result = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
@@ -142,18 +152,27 @@ def test_adding_a_bucket_creates_only_the_missing_association_and_restarts_its_p
         "kube-system/cluster-autoscaler",
     ]
     (project / "calls.jsonl").unlink()
-    again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    again = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert again.returncode == 0, again.stderr
     assert actions(project) == [KUBECONFIG], "a second run plans the association again"
 
 
-def test_a_changed_bucket_policy_updates_the_association(project, standins):
+def test_a_changed_bucket_policy_updates_the_association(project, standins, aws):
     first = settings_file(project, {"data.buckets": BUCKET})
-    assert himat(project, "cluster", "-f", first, path=standins, cluster_exists="1").returncode == 0
+    assert (
+        himat(
+            project, "cluster", "-f", first, path=standins, extra_env=aws.env, cluster_exists="1"
+        ).returncode
+        == 0
+    )
     (project / "calls.jsonl").unlink()
     read_too = [*BUCKET, {"name": "its-live-data", "access": "read"}]
     settings = settings_file(project, {"data.buckets": read_too})
-    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    result = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert result.returncode == 0, result.stderr
     assert actions(project)[1:3] == [
         "eksctl update podidentityassociation -f clusterconfig/himat/eksctl.yaml",
@@ -161,11 +180,24 @@ def test_a_changed_bucket_policy_updates_the_association(project, standins):
     ]
 
 
-def test_removing_every_bucket_deletes_the_association(project, standins):
+def test_removing_every_bucket_deletes_the_association(project, standins, aws):
     first = settings_file(project, {"data.buckets": BUCKET})
-    assert himat(project, "cluster", "-f", first, path=standins, cluster_exists="1").returncode == 0
+    assert (
+        himat(
+            project, "cluster", "-f", first, path=standins, extra_env=aws.env, cluster_exists="1"
+        ).returncode
+        == 0
+    )
     (project / "calls.jsonl").unlink()
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    result = himat(
+        project,
+        "cluster",
+        "-f",
+        "default.yaml",
+        path=standins,
+        extra_env=aws.env,
+        cluster_exists="1",
+    )
     assert result.returncode == 0, result.stderr
     assert actions(project)[1] == (
         "eksctl delete podidentityassociation --cluster himat --region us-west-2 "
@@ -173,11 +205,15 @@ def test_removing_every_bucket_deletes_the_association(project, standins):
     )
 
 
-def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(project, standins):
+def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(
+    project, standins, aws
+):
     settings = settings_file(project, {"spot.instance_types": ["m6i.2xlarge"]})
     new, old = spot_name(project, settings), spot_name(project, "default.yaml")
     assert new != old
-    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    result = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
@@ -191,14 +227,18 @@ def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(p
         *[" ".join(step.argv) for step in install_steps(load_settings(project / settings))[1:]],
     ]
     (project / "calls.jsonl").unlink()
-    again = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    again = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert again.returncode == 0, again.stderr
     assert actions(project) == [KUBECONFIG]
 
 
-def test_changed_sizes_scale_in_place(project, standins):
+def test_changed_sizes_scale_in_place(project, standins, aws):
     settings = settings_file(project, {"spot.nodes": 5, "spot.max_nodes": 12})
-    result = himat(project, "cluster", "-f", settings, path=standins, cluster_exists="1")
+    result = himat(
+        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
+    )
     assert result.returncode == 0, result.stderr
     spot = spot_name(project, settings)
     assert spot == spot_name(project, "default.yaml"), "a size changed the group's name"
@@ -321,9 +361,9 @@ def test_creating_an_association_that_exists_fails_as_eksctl_fails(project, stan
     assert "AlreadyExistsException" in result.stderr
 
 
-def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins):
+def test_status_shows_the_support_end_its_cost_and_the_difference(project, standins, aws):
     settings = settings_file(project, {"data.buckets": BUCKET})
-    result = himat(project, "status", "-f", settings, path=standins,
+    result = himat(project, "status", "-f", settings, path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "kubernetes: 1.33, standard support ended 2026-07-29" in result.stdout
@@ -334,8 +374,9 @@ def test_status_shows_the_support_end_its_cost_and_the_difference(project, stand
     assert "make upgrade, then make cluster" in result.stdout
 
 
-def test_status_of_a_cluster_that_follows_the_settings(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_of_a_cluster_that_follows_the_settings(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "kubernetes: 1.35, standard support until 2027-03-27" in result.stdout
     assert "follows the settings: yes" in result.stdout
@@ -372,7 +413,7 @@ def test_dry_run_without_eksctl_prints_the_create_plan_and_says_why(project):
 
 
 def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
-    project, standins, tmp_path
+    project, standins, tmp_path, aws
 ):
     recorded = json.loads((LIVE_STATES / "himat.json").read_text())
     old = {**recorded["nodegroups"][0], "Name": "spot-0a0a0a"}
@@ -380,7 +421,7 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
     live = tmp_path / "live"
     live.mkdir()
     (live / "himat.json").write_text(json.dumps(recorded))
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins,
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(live))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
@@ -428,15 +469,15 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
     assert done[7:] == [" ".join(step.argv) for step in installs]
 
 
-def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins):
+def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins, aws):
     settings = settings_file(project, {"stable.instance_type": "m5.2xlarge"})
-    result = himat(project, "cluster", "-f", settings, path=standins,
+    result = himat(project, "cluster", "-f", settings, path=standins, extra_env=aws.env,
                    cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "after himat upgrade: replace" in result.stdout
     assert actions(project) == [KUBECONFIG]
-    status = himat(project, "status", "-f", settings, path=standins, cluster_exists="1",
-                   live=str(LIVE_1_33))  # fmt: skip
+    status = himat(project, "status", "-f", settings, path=standins, extra_env=aws.env,
+                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
     assert "make upgrade, then make cluster" in status.stdout
 
 

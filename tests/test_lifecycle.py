@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LIFECYCLE_SETTINGS as SETTINGS
-from conftest import calls, himat, plan_only
+from conftest import calls, claim_volume, himat, plan_only
 
 GOLDEN = Path(__file__).parent / "golden" / "dry-run"
 # What `cluster` and `destroy` ask about the budget (the default settings set none); calls()
@@ -69,8 +69,9 @@ def cluster_calls(project: Path) -> list[str]:
     return [call for call in calls(project) if not call.startswith(("aws dlm ", "aws sts "))]
 
 
-def test_cluster_creates_when_absent(project, standins):
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins)
+def test_cluster_creates_when_absent(project, standins, aws):
+    # The backup policy (DLM endpoint) and budget (moto) calls are the real AWS CLI.
+    result = himat(project, "cluster", "-f", "default.yaml", path=standins, extra_env=aws.env)
     assert result.returncode == 0, result.stderr
     assert cluster_calls(project) == [
         "eksctl get cluster --name himat --region us-west-2 -o json",
@@ -81,11 +82,15 @@ def test_cluster_creates_when_absent(project, standins):
     assert "[2/2] write the kubeconfig entry" in result.stdout
 
 
-def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(project, standins):
-    first = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_cluster_run_again_on_an_unchanged_cluster_only_writes_the_kubeconfig(
+    project, standins, aws
+):
+    # The backup policy (DLM endpoint) and budget (moto) calls are the real AWS CLI.
+    real = {"path": standins, "extra_env": aws.env, "cluster_exists": "1"}
+    first = himat(project, "cluster", "-f", "default.yaml", **real)
     assert first.returncode == 0, first.stderr
     (project / "calls.jsonl").unlink()
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, cluster_exists="1")
+    result = himat(project, "cluster", "-f", "default.yaml", **real)
     assert result.returncode == 0, result.stderr
     queries = (" get ", " get-lifecycle-policies ", " describe-budget ")
     changes = [call for call in calls(project) if not any(q in f" {call} " for q in queries)]
@@ -125,9 +130,9 @@ def test_install_puts_the_pinned_termination_handler_and_autoscaler_before_the_c
     assert " charts/pangeo-himat " in chart
 
 
-def test_load_balancer_urls_are_https(project, standins):
+def test_load_balancer_urls_are_https(project, standins, aws):
     knobs = {"cluster_exists": "1", "load_balancer": "1"}
-    result = himat(project, "status", "-f", "eu.yaml", path=standins, **knobs)
+    result = himat(project, "status", "-f", "eu.yaml", path=standins, extra_env=aws.env, **knobs)
     assert result.returncode == 0, result.stderr
     host = "a1b2c3-123456789.us-west-2.elb.amazonaws.com"
     assert f"jupyter_url: https://{host}/lab" in result.stdout
@@ -165,13 +170,17 @@ def test_destroy_without_confirmation_does_nothing(project, standins, typed):
     assert not any(word in call for call in calls(project) for word in ("delete", "uninstall"))
 
 
-def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(project, standins):
+def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(
+    project, standins, aws
+):
+    # The budget query is the real AWS CLI against moto's server (no budget: nothing to delete).
     result = himat(
         project,
         "destroy",
         "-f",
         "default.yaml",
         path=standins,
+        extra_env=aws.env,
         stdin="himat\n",
         load_balancer="1",
         cluster_exists="1",
@@ -190,7 +199,9 @@ def test_destroy_keeps_the_notebooks_volume_and_deletes_load_balancers_first(pro
     assert "kept the notebooks' EBS volume vol-0123456789abcdef0" in result.stdout
 
 
-def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
+def test_destroy_deletes_data_only_when_asked_by_name(project, standins, aws):
+    # The snapshot, its wait and the deletion are the real AWS CLI against moto's server.
+    volume = claim_volume(aws)
     result = himat(
         project,
         "destroy",
@@ -199,7 +210,9 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
         "-f",
         "default.yaml",
         path=standins,
+        extra_env=aws.env,
         cluster_exists="1",
+        volume_id=volume,
     )
     assert result.returncode == 0, result.stderr
     queries = ("kubectl get", "eksctl get", *BUDGET_QUERIES)
@@ -208,10 +221,11 @@ def test_destroy_deletes_data_only_when_asked_by_name(project, standins):
         "kubectl delete pvc himat-jupyter-home -n himat --ignore-not-found --wait",
         "eksctl delete cluster --name himat --region us-west-2 --wait",
     ]
-    assert actions[-3].startswith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0 ")
+    assert actions[-3].startswith(f"aws ec2 create-snapshot --volume-id {volume} ")
     assert actions[-2].startswith("aws ec2 wait snapshot-completed --snapshot-ids snap-")
-    deletion = "aws ec2 delete-volume --volume-id vol-0123456789abcdef0 --region us-west-2"
-    assert actions[-1] == deletion
+    assert actions[-1] == f"aws ec2 delete-volume --volume-id {volume} --region us-west-2"
+    volumes = aws.client("ec2").describe_volumes()["Volumes"]
+    assert volume not in [v["VolumeId"] for v in volumes]
 
 
 @pytest.mark.parametrize("nodes", ["11", "-1"])
@@ -261,8 +275,10 @@ def test_missing_credentials_exit_2_before_any_change(project, standins):
     assert calls(project) == []
 
 
-def test_status_reports_nodegroups_pods_and_urls(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_reports_nodegroups_pods_and_urls(project, standins, aws):
+    # `aws ec2 describe-snapshots` (the backups status lists) is the real CLI against moto.
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "nodegroup spot-efaa5d: 3 nodes" in result.stdout
     assert "pods worker: 2 Running" in result.stdout

@@ -37,17 +37,18 @@ def test_resume_says_when_and_why_the_cluster_slept_by_itself(project, standins)
     ) in result.stdout
 
 
-def test_status_of_a_sleeping_cluster_says_so(project, standins):
-    result = himat(
-        project, "status", "-f", "default.yaml", path=standins, cluster_exists="1", slept="1"
-    )
+def test_status_of_a_sleeping_cluster_says_so(project, standins, aws):
+    # `aws ec2 describe-snapshots` (the backups status lists) is the real CLI against moto.
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1", slept="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "asleep since 2026-12-01T02:00:00Z" in result.stdout
     assert "`himat resume` wakes it" in result.stdout
 
 
-def test_status_of_an_awake_cluster_shows_no_sleep(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_of_an_awake_cluster_shows_no_sleep(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "asleep" not in result.stdout
 
@@ -74,8 +75,9 @@ def test_scale_in_static_mode_still_sets_the_count(project, standins):
     assert "kubectl scale deployment/himat-worker --replicas 16 -n himat" in calls(project)
 
 
-def test_status_shows_the_controllers_last_decisions(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins, cluster_exists="1")
+def test_status_shows_the_controllers_last_decisions(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins,
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     shown = [line for line in result.stdout.splitlines() if line.startswith("controller: ")]
     assert shown == [

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import LIVE_STATES, AWSEndpoints, calls, himat, himat_env, write_settings
+from conftest import (
+    LIVE_STATES,
+    AWSEndpoints,
+    calls,
+    claim_volume,
+    himat,
+    himat_env,
+    write_settings,
+)
 
 LIVE_1_33 = Path(__file__).parent / "fixtures" / "live-1.33"
 
@@ -71,26 +79,32 @@ def test_get_cluster_failing_otherwise_than_not_found_never_creates(project, sta
 
 @pytest.mark.parametrize("failing", DESTROY_STEPS)
 def test_destroy_delete_data_stopped_at_any_step_keeps_the_volume_recorded(
-    project, standins, failing
+    project, standins, failing, aws
 ):
+    # The real AWS CLI against moto's server, where the claim's volume is made; the stand-in
+    # only fails the step as asked (STANDIN_FAIL), before the real CLI would run.
+    volume = claim_volume(aws)
+    real = {"path": standins, "extra_env": aws.env, "volume_id": volume}
     args = ("destroy", "--yes", "--delete-data", "-f", "default.yaml")
-    result = himat(project, *args, path=standins, cluster_exists="1", fail=failing)
+    result = himat(project, *args, cluster_exists="1", fail=failing, **real)
     assert result.returncode == 3, result.stderr
-    assert recorded_volume(project) == {"id": VOLUME, "zone": "us-west-2a"}
-    assert f"the notebooks' volume {VOLUME} in us-west-2a still exists" in result.stderr
+    assert recorded_volume(project) == {"id": volume, "zone": "us-west-2a"}
+    assert f"the notebooks' volume {volume} in us-west-2a still exists" in result.stderr
     assert "himat destroy --delete-data" in result.stderr
-    assert f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2" in result.stderr
+    assert f"aws ec2 delete-volume --volume-id {volume} --region us-west-2" in result.stderr
     done = calls(project)
     deletions = [i for i, call in enumerate(done) if call.startswith("aws ec2 delete-volume")]
     cluster_gone = [i for i, call in enumerate(done) if call.startswith("eksctl delete cluster")]
     assert all(cluster_gone and i > cluster_gone[0] for i in deletions)
 
-    again = himat(project, *args, path=standins)
+    again = himat(project, *args, **real)
     assert again.returncode == 0, again.stderr
-    assert f"the notebooks' volume {VOLUME} was deleted as asked" in again.stdout
+    assert f"the notebooks' volume {volume} was deleted as asked" in again.stdout
     assert recorded_volume(project) is None
     volume_deletions = [c for c in calls(project) if c.startswith("aws ec2 delete-volume")]
-    assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {VOLUME} --region us-west-2"
+    assert volume_deletions[-1] == f"aws ec2 delete-volume --volume-id {volume} --region us-west-2"
+    volumes = aws.client("ec2").describe_volumes()["Volumes"]
+    assert volume not in [v["VolumeId"] for v in volumes]
 
 
 def test_destroy_rerun_strikes_off_a_recorded_volume_ec2_no_longer_has(
@@ -173,8 +187,8 @@ def test_ctrl_c_during_destroy_reports_the_recorded_volume(project, standins):
     assert not any(call.startswith("aws ec2 delete-volume") for call in calls(project))
 
 
-def test_status_without_a_cluster_says_so_and_what_to_run(project, standins):
-    result = himat(project, "status", "-f", "default.yaml", path=standins)
+def test_status_without_a_cluster_says_so_and_what_to_run(project, standins, aws):
+    result = himat(project, "status", "-f", "default.yaml", path=standins, extra_env=aws.env)
     assert result.returncode == 1
     assert "cluster himat: not found in us-west-2 (make cluster)" in result.stdout
 

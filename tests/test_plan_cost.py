@@ -129,9 +129,10 @@ def test_a_real_hibernate_prints_the_bill_too(project, standins):
     assert still.startswith("EKS control plane")
 
 
-def test_a_real_destroy_prints_what_still_bills(project, standins):
+def test_a_real_destroy_prints_what_still_bills(project, standins, aws):
+    # The budget query is the real AWS CLI against moto's server.
     result = himat(project, "destroy", "--yes", "-f", "default.yaml", path=standins,
-                   cluster_exists="1")  # fmt: skip
+                   extra_env=aws.env, cluster_exists="1")  # fmt: skip
     assert result.returncode == 0, result.stderr
     _, after, still = bill(result.stdout, "destroy")
     assert after == pytest.approx(

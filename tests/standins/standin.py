@@ -6,9 +6,9 @@ way the real tool does for the calls himat makes (the same -o json shapes, exit 
 error messages), so the tests check our logic (order of steps, idempotent re-runs, stopping on
 failure, telling "not found" from other failures), not AWS.
 
-It keeps a small world in $STANDIN_LOG.world.json: whether the cluster, the claim and the volume
-exist; `eksctl create cluster`, `kubectl delete pvc`, `eksctl delete cluster` and
-`aws ec2 delete-volume` change it, so a re-run sees what the first run left.
+It keeps a small world in $STANDIN_LOG.world.json: whether the cluster and the claim
+exist; `eksctl create cluster`, `kubectl delete pvc` and `eksctl delete cluster` change it, so a
+re-run sees what the first run left.
 
 eksctl's answers cite its source: here, in standin_live.py (get -o json shapes, describe-addon-
 versions, pod identity associations), standin_eksctl.py (changing verbs and their failures, with
@@ -33,9 +33,7 @@ files ({"cluster": [...], "nodegroups": [...], "addons": [...], "podidentityasso
 [...]}, eksctl's JSON shapes); eksctl create/delete/scale/upgrade of nodegroups and clusters,
 update addon and create/delete podidentityassociation change them in the world.
 `helm template` is local work, not AWS: it runs the real helm at $STANDIN_REAL_HELM.
-For EC2 and DLM (standin_ebs.py):
-STANDIN_VOLUME_ZONE (the claim's volume's zone), STANDIN_SNAPSHOTS="snap-... ..." (snapshots that
-exist before the test).
+For EC2 and DLM (standin_ebs.py): STANDIN_VOLUME_ZONE (the claim's volume's zone).
 """
 
 import base64
@@ -88,7 +86,6 @@ def load_world() -> dict:
         world = {
             "cluster": exists,
             "claim": exists,
-            "volume": True,
             "live": recorded_live(),
             "budgets": {},
         }

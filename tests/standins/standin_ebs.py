@@ -2,13 +2,15 @@
 
 NOT AWS: a small world of volumes, snapshots and lifecycle policies kept in the stand-in's
 world file. The answers have the shapes of the AWS CLI's `--output json` (EC2 API
-DescribeVolumes, CreateVolume, CreateSnapshot, DescribeSnapshots; DLM API
+DescribeVolumes, DescribeSnapshots; DLM API
 GetLifecyclePolicies, CreateLifecyclePolicy), and service errors exit 254 with the CLI's
 "An error occurred (Code) when calling the Operation operation: message" line (AWS CLI
 "Command line return codes": 254, the service returned an error).
 
-The volume the claim uses (standin.VOLUME_ID) exists while world["volume"] is true; its zone is
-$STANDIN_VOLUME_ZONE (default us-west-2a). Restores add volumes to world["volumes"].
+Only what tests without moto's server still reach (the e2e verbs, the `cluster` runs of the
+lifecycle tests) is answered here; snapshots, their waiters, volume creation and deletion run the
+real AWS CLI against moto's server. The volume the claim uses (standin.VOLUME_ID) always exists;
+its zone is $STANDIN_VOLUME_ZONE (default us-west-2a).
 """
 
 import hashlib
@@ -16,7 +18,6 @@ import json
 import os
 import sys
 
-ACCOUNT = "123456789012"
 NOW = "2026-12-01T09:00:00.000Z"
 
 
@@ -43,22 +44,9 @@ def values_after(args: list, name: str) -> list:
     return args[start:end]
 
 
-def tags_of(specification: str) -> list:
-    """`ResourceType=x,Tags=[{Key=k,Value=v},...]` -> [{"Key": k, "Value": v}]."""
-    inner = specification.split("Tags=[", 1)[1].rstrip("]")
-    pairs = [part.strip("{}") for part in inner.split("},{")]
-    return [
-        {"Key": pair.split(",Value=")[0].removeprefix("Key="), "Value": pair.split(",Value=")[1]}
-        for pair in pairs
-    ]
-
-
 def known_volumes(world: dict, claim_volume: str) -> dict:
-    volumes = dict(world.get("volumes", {}))
-    if world["volume"]:
-        zone = os.environ.get("STANDIN_VOLUME_ZONE", "us-west-2a")
-        volumes[claim_volume] = {"zone": zone, "size": 16, "snapshot": ""}
-    return volumes
+    zone = os.environ.get("STANDIN_VOLUME_ZONE", "us-west-2a")
+    return {claim_volume: {"zone": zone, "size": 16, "snapshot": ""}}
 
 
 def describe_volumes(args: list, world: dict, claim_volume: str) -> int:
@@ -105,91 +93,10 @@ def describe_volumes(args: list, world: dict, claim_volume: str) -> int:
     return 0
 
 
-def create_snapshot(args: list, world: dict, claim_volume: str) -> int:
-    volume_id = option(args, "--volume-id")
-    volume = known_volumes(world, claim_volume).get(volume_id)
-    if volume is None:
-        return service_error(
-            "InvalidVolume.NotFound", "CreateSnapshot", f"The volume '{volume_id}' does not exist."
-        )
-    snapshots = world.setdefault("snapshots", [])
-    snapshot = {
-        "Description": option(args, "--description"),
-        "Encrypted": True,
-        "OwnerId": ACCOUNT,
-        "Progress": "",
-        "SnapshotId": f"snap-{_hex(str(len(snapshots)) + volume_id)}",
-        "StartTime": f"2026-12-01T09:{len(snapshots):02d}:00.000Z",
-        "State": "pending",
-        "VolumeId": volume_id,
-        "VolumeSize": volume["size"],
-        "Tags": tags_of(option(args, "--tag-specifications")),
-    }
-    snapshots.append(snapshot)
-    print(json.dumps(snapshot, indent=4))
-    return 0
-
-
-def describe_snapshots(args: list, world: dict) -> int:
-    # --filters Name=tag:<key>,Values=<value>
-    name, values = option(args, "--filters").split(",Values=")
-    key = name.removeprefix("Name=tag:")
-    found = [
-        {**snapshot, "State": "completed", "Progress": "100%"}
-        for snapshot in world.get("snapshots", [])
-        if {"Key": key, "Value": values} in snapshot["Tags"]
-    ]
-    print(json.dumps({"Snapshots": found}, indent=4))
-    return 0
-
-
-def create_volume(args: list, world: dict) -> int:
-    snapshot_id = option(args, "--snapshot-id")
-    known = {snapshot["SnapshotId"]: snapshot for snapshot in world.get("snapshots", [])}
-    known.update({s: {"VolumeSize": 16} for s in os.environ.get("STANDIN_SNAPSHOTS", "").split()})
-    if snapshot_id not in known:
-        return service_error(
-            "InvalidSnapshot.NotFound",
-            "CreateVolume",
-            f"The snapshot '{snapshot_id}' does not exist.",
-        )
-    zone = option(args, "--availability-zone")
-    volumes = world.setdefault("volumes", {})
-    volume_id = f"vol-{_hex(snapshot_id + str(len(volumes)))}"
-    size = int(option(args, "--size"))
-    volumes[volume_id] = {"zone": zone, "size": size, "snapshot": snapshot_id}
-    print(
-        json.dumps(
-            {
-                "AvailabilityZone": zone,
-                "CreateTime": NOW,
-                "Encrypted": "--encrypted" in args,
-                "Size": size,
-                "SnapshotId": snapshot_id,
-                "State": "creating",
-                "VolumeId": volume_id,
-                "Iops": 3000,
-                "Tags": tags_of(option(args, "--tag-specifications")),
-                "VolumeType": option(args, "--volume-type"),
-                "MultiAttachEnabled": False,
-                "Throughput": 125,
-            },
-            indent=4,
-        )
-    )
-    return 0
-
-
-def delete_volume(args: list, world: dict, claim_volume: str) -> int:
-    volume_id = option(args, "--volume-id")
-    if volume_id == claim_volume and world["volume"]:
-        world["volume"] = False
-    elif volume_id in world.get("volumes", {}):
-        del world["volumes"][volume_id]
-    else:
-        return service_error(
-            "InvalidVolume.NotFound", "DeleteVolume", f"The volume '{volume_id}' does not exist."
-        )
+def describe_snapshots() -> int:
+    # No backups exist in the stand-in's world: the tests that make and list snapshots run the
+    # real AWS CLI against moto's server (tests/aws_endpoints.py).
+    print(json.dumps({"Snapshots": []}, indent=4))
     return 0
 
 
@@ -245,14 +152,8 @@ def answer(args: list, world: dict, claim_volume: str) -> int | None:
         return None
     if args[1] == "describe-volumes":
         return describe_volumes(args, world, claim_volume)
-    if args[1] == "create-snapshot":
-        return create_snapshot(args, world, claim_volume)
     if args[1] == "describe-snapshots":
-        return describe_snapshots(args, world)
-    if args[1] == "create-volume":
-        return create_volume(args, world)
-    if args[1] == "delete-volume":
-        return delete_volume(args, world, claim_volume)
+        return describe_snapshots()
     if args[1] == "create-tags":
         wanted = values_after(args, "--resources")[0]
         if wanted not in known_volumes(world, claim_volume):
@@ -260,6 +161,4 @@ def answer(args: list, world: dict, claim_volume: str) -> int | None:
                 "InvalidVolume.NotFound", "CreateTags", f"The volume '{wanted}' does not exist."
             )
         return 0
-    if args[1] == "wait":
-        return 0  # the waiters print nothing on success
     return None
