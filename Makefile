@@ -16,6 +16,8 @@ AWSCLI_VENV := $(TOOLS)/awscli
 AWSCLI_VERSION := 1.46.3
 # The test environments install with uv (PyPI `uv`, in a virtualenv of its own): the same
 # packages pip resolves, in seconds instead of minutes. `make local` keeps pip and its progress.
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set, nothing would ever cache the byte
+# code, and each of the thousands of processes the tests start would compile what it imports.
 UV_VERSION := 0.13.10
 UV_VENV := $(TOOLS)/uv
 UV := $(UV_VENV)/bin/uv
@@ -41,7 +43,7 @@ $(UV):
 $(VENV)/.installed: pyproject.toml | $(UV)
 	$(PYTHON) -m venv $(VENV)
 	$(UV) pip install --quiet --python $(BIN)/python --upgrade pip
-	$(UV) pip install --quiet --python $(BIN)/python -e '.[test,local,docs]'
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[test,local,docs]'
 	touch $@ $(VENV)/.local $(VENV)/.base
 
 # What the first `make local` downloads: the local extra's wheels (measured with `pip download
@@ -71,9 +73,8 @@ $(HELM3_DIR)/helm:
 
 $(CHECKOV_VENV)/bin/checkov: | $(UV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov
+	$(UV) pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python checkov
 
-# Compiled at install: every test runs `aws` afresh, and each would otherwise compile its imports.
 $(AWSCLI_VENV)/bin/aws: | $(UV)
 	$(PYTHON) -m venv $(AWSCLI_VENV)
 	$(UV) pip install --quiet --compile-bytecode --python $(AWSCLI_VENV)/bin/python \
@@ -97,11 +98,14 @@ docs: $(VENV)/.installed graphviz ## build the documentation site into docs/_bui
 	$(BIN)/sphinx-build -b html -n -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
 	@echo "docs/_build/html/index.html"
 
+# The tests start thousands of Python processes (himat, the stand-ins): they may cache the byte
+# code of this project's modules in __pycache__ (ignored by git and by the chart's .helmignore).
 # The tests find the Kubernetes control plane in HIMAT_KUBE_BIN, else ../shared/k8s; with
 # HIMAT_E2E_KUBECONFIG they use that cluster instead. Without any, the e2e tests skip.
 TEST_ENV = HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM3_DIR)/helm) \
 	HIMAT_KUBECTL=$(abspath $(HELM4_DIR)/kubectl) HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
-	HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws) HIMAT_UV=$(abspath $(UV))
+	HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws) HIMAT_UV=$(abspath $(UV)) \
+	PYTHONDONTWRITEBYTECODE=
 # pytest-xdist workers (TEST_WORKERS=0: no xdist); each worker that runs e2e tests starts its
 # own control plane on free ports.
 TEST_WORKERS ?= auto
