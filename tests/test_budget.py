@@ -180,24 +180,22 @@ def test_cluster_creates_the_budget_and_says_to_activate_the_tag(
     assert float(kept["BudgetLimit"]["Amount"]) == 400.0
 
 
+def cluster_with_standin_budgets(project, standins, aws, name: str, **knobs: str):
+    """`himat cluster` with the stand-in's Budgets, not moto's: moto's server has no
+    UpdateBudget, which these runs make; every other AWS call is the real CLI against moto."""
+    return himat(
+        project, "cluster", "-f", name, path=standins, extra_env=aws.env, budgets="1", **knobs
+    )
+
+
 def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, standins, aws):
-    # The stand-in's Budgets, not moto: moto's server has no UpdateBudget, which this run makes.
     name = budgeted_project(project)
-    first = himat(project, "cluster", "-f", name, path=standins, extra_env=aws.env, budgets="1")
+    first = cluster_with_standin_budgets(project, standins, aws, name)
     again_settings = project / name
     again_settings.write_text(
         again_settings.read_text().replace("monthly_usd: 400", "monthly_usd: 250")
     )
-    again = himat(
-        project,
-        "cluster",
-        "-f",
-        name,
-        path=standins,
-        extra_env=aws.env,
-        budgets="1",
-        cluster_exists="1",
-    )
+    again = cluster_with_standin_budgets(project, standins, aws, name, cluster_exists="1")
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
     assert budget_calls(project)[2:] == [
         "aws budgets describe-budget",
@@ -215,19 +213,8 @@ def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, s
 
 
 def test_cluster_adds_missing_alerts_without_deleting_them_first(project, standins, aws):
-    # The stand-in's Budgets, not moto: the existing budget is updated (UpdateBudget), which
-    # moto's server lacks.
     name = budgeted_project(project)
-    result = himat(
-        project,
-        "cluster",
-        "-f",
-        name,
-        path=standins,
-        extra_env=aws.env,
-        budgets="1",
-        budget_exists="1",
-    )
+    result = cluster_with_standin_budgets(project, standins, aws, name, budget_exists="1")
     assert result.returncode == 0, result.stderr
     assert "aws budgets delete-notification" not in budget_calls(project)
     assert budget_calls(project).count("aws budgets create-notification") == 2
