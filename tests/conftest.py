@@ -247,6 +247,8 @@ LIFECYCLE_SETTINGS = {
     "eu": Path(__file__).parent / "fixtures" / "settings-eu.yaml",
 }
 STANDIN_TOOLS = ("eksctl", "helm", "kubectl", "aws")
+# Beside the stand-ins: the environment that points the real AWS CLI at moto's server.
+AWS_ENV_FILE = "aws-endpoints.json"
 PREFLIGHT_PROBES = {
     "eksctl version",
     "helm version --short",
@@ -266,9 +268,14 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def standins(tmp_path: Path) -> Path:
+def standins(tmp_path: Path, aws_servers: tuple[str, str, DLMState]) -> Path:
+    """eksctl, helm, kubectl and aws under their names; `aws` runs the real AWS CLI against
+    moto's server and the DLM endpoint (AWS_ENV_FILE beside them), after logging the call."""
     folder = tmp_path / "standin-bin"
     folder.mkdir()
+    moto_url, dlm_url, dlm = aws_servers
+    endpoints = AWSEndpoints(moto_url, dlm_url, dlm)
+    (folder / AWS_ENV_FILE).write_text(json.dumps(endpoints.env))
     # Each tool is a small script that runs the stand-in module (and its standin_live module).
     source = (
         f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
@@ -290,6 +297,12 @@ def himat_env(
         if not key.startswith("STANDIN_") and key != "DRY_RUN"
     }
     env["PATH"] = str(path) if path else "/nonexistent"
+    if path and (path / AWS_ENV_FILE).exists():
+        env.update(json.loads((path / AWS_ENV_FILE).read_text()))
+    if knobs.pop("no_credentials", None):
+        # What the real CLI meets without credentials: none in the environment or in a file.
+        env = {key: value for key, value in env.items() if not key.startswith("AWS_ACCESS")}
+        env = {key: value for key, value in env.items() if not key.startswith("AWS_SECRET")}
     env["STANDIN_LOG"] = str(project / "calls.jsonl")
     env["STANDIN_LIVE"] = str(LIVE_STATES)
     env["STANDIN_REAL_HELM"] = str(HELM4)

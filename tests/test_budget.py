@@ -1,5 +1,6 @@
 """The AWS Budget: its documents as the Budgets API takes them (moto, in process, and botocore's
-own request validation), and what `cluster` and `destroy` do about it (stand-in aws)."""
+own request validation), and what `cluster` and `destroy` do about it (the real AWS CLI against
+moto's server, and the stand-in's Budgets where moto lacks a call)."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ def test_budget_names_differ_between_regions(tmp_path):
 
 
 # --- `himat cluster` and `himat destroy`: the real `aws` against moto's server where moto has
-# the calls; the stand-in aws where `himat cluster` updates a budget (moto lacks UpdateBudget) --
+# the calls; the stand-in's Budgets where `himat cluster` updates one (moto lacks UpdateBudget) -
 
 
 def budgeted_project(project: Path) -> str:
@@ -179,15 +180,22 @@ def test_cluster_creates_the_budget_and_says_to_activate_the_tag(
     assert float(kept["BudgetLimit"]["Amount"]) == 400.0
 
 
-def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, standins):
-    # The stand-in's aws, not moto: moto's server has no UpdateBudget, which this run makes.
+def cluster_with_standin_budgets(project, standins, aws, name: str, **knobs: str):
+    """`himat cluster` with the stand-in's Budgets, not moto's: moto's server has no
+    UpdateBudget, which these runs make; every other AWS call is the real CLI against moto."""
+    return himat(
+        project, "cluster", "-f", name, path=standins, extra_env=aws.env, budgets="1", **knobs
+    )
+
+
+def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, standins, aws):
     name = budgeted_project(project)
-    first = himat(project, "cluster", "-f", name, path=standins)
+    first = cluster_with_standin_budgets(project, standins, aws, name)
     again_settings = project / name
     again_settings.write_text(
         again_settings.read_text().replace("monthly_usd: 400", "monthly_usd: 250")
     )
-    again = himat(project, "cluster", "-f", name, path=standins, cluster_exists="1")
+    again = cluster_with_standin_budgets(project, standins, aws, name, cluster_exists="1")
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
     assert budget_calls(project)[2:] == [
         "aws budgets describe-budget",
@@ -204,11 +212,9 @@ def test_cluster_run_again_updates_the_budget_and_replaces_its_alerts(project, s
     assert "budget himat-himat-us-west-2 updated: USD 250.00/month" in again.stdout
 
 
-def test_cluster_adds_missing_alerts_without_deleting_them_first(project, standins):
-    # The stand-in's aws, not moto: the existing budget is updated (UpdateBudget), which moto's
-    # server lacks.
+def test_cluster_adds_missing_alerts_without_deleting_them_first(project, standins, aws):
     name = budgeted_project(project)
-    result = himat(project, "cluster", "-f", name, path=standins, budget_exists="1")
+    result = cluster_with_standin_budgets(project, standins, aws, name, budget_exists="1")
     assert result.returncode == 0, result.stderr
     assert "aws budgets delete-notification" not in budget_calls(project)
     assert budget_calls(project).count("aws budgets create-notification") == 2

@@ -10,11 +10,8 @@ must pass kubernetes-validate --strict.
 from __future__ import annotations
 
 import copy
-import fcntl
 import functools
 import json
-import os
-import pickle
 import random
 import re
 import shutil
@@ -31,6 +28,7 @@ import pytest
 import yaml
 
 from conftest import CERTIFICATE_ARN, CHART, KUBERNETES_VERSIONS, helm
+from once_per_run import once_per_run
 
 SEED = 20261201
 CASES = 300
@@ -526,20 +524,8 @@ def render_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome
 
 def rendered_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     """The corpus rendered once per test run: this module's checks and the e2e test against the
-    API server read the same outcomes. Under pytest-xdist the first worker to ask renders it and
-    the others wait for its file (the run's own id names it, so no run reads another's)."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:
-        return render_corpus(tmp_path_factory)
-    shared = tmp_path_factory.getbasetemp().parent / f"chart-fuzz-{run}.pickle"
-    with shared.with_suffix(".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shared.exists():
-            loaded: dict[str, Outcome] = pickle.loads(shared.read_bytes())
-            return loaded
-        found = render_corpus(tmp_path_factory)
-        shared.write_bytes(pickle.dumps(found))
-        return found
+    API server read the same outcomes."""
+    return once_per_run(tmp_path_factory, "chart-fuzz", lambda: render_corpus(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")

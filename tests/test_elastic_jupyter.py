@@ -40,6 +40,9 @@ def jupyter(jupyter_runtime: Path) -> Iterator[str]:
     argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1"]
     argv += [f"--port={port}", f"--ServerApp.root_dir={folder}"]
     argv += [f"--IdentityProvider.token={TOKEN}"]
+    # Kernels on Unix sockets: on a busy machine the TCP ports jupyter_client picks for a kernel
+    # can be taken by another process before the kernel binds them.
+    argv += ["--KernelManager.transport=ipc"]
     argv += ["--allow-root"] if os.geteuid() == 0 else []
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder)}
     log = (folder / "jupyter.log").open("wb")
@@ -91,6 +94,9 @@ def test_a_kernel_running_code_is_busy_and_a_never_connected_one_is_not(
     connection_file = jupyter_runtime / f"kernel-{kernel['id']}.json"
     client = BlockingKernelClient(connection_file=str(connection_file))
     client.load_connection_file()
+    # The heartbeat's default 1 s without an answer reads a kernel as dead; on a loaded 2-core
+    # machine a live kernel can take longer (jupyter_client channels.py, HBChannel.time_to_dead).
+    client.hb_channel.time_to_dead = 30.0
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)

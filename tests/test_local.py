@@ -144,10 +144,15 @@ def start_kernel(stack: dict) -> str:
 
 
 def listening(process: psutil.Process) -> list[tuple[str, int]]:
-    """Every address the process listens on (TCP) or receives on (unconnected UDP)."""
+    """Every address the process listens on (TCP) or receives on (unconnected UDP); none for a
+    short-lived child that exited since it was listed."""
+    try:
+        connections = process.net_connections(kind="inet")
+    except psutil.NoSuchProcess:
+        return []
     return [
         (c.laddr.ip, c.laddr.port)
-        for c in process.net_connections(kind="inet")
+        for c in connections
         if c.status == psutil.CONN_LISTEN or (c.type == socket.SOCK_DGRAM and not c.raddr)
     ]
 
@@ -216,8 +221,8 @@ def test_every_listener_of_every_started_process_is_on_loopback(stack):
     kernel_pid = kernel_process(stack["process"], kernel).pid
     listeners = {}
     for process in psutil.Process(stack["process"].pid).children(recursive=True):
-        if listening(process):
-            listeners[process.pid] = listening(process)
+        if found := listening(process):
+            listeners[process.pid] = found
     # scheduler, each pod's CLI (nanny), each worker process, Jupyter and the kernel listen
     assert len(listeners) >= 3 + 2 * WORKERS and kernel_pid in listeners
     elsewhere = {pid: x for pid, x in listeners.items() if any(ip != "127.0.0.1" for ip, _ in x)}

@@ -30,7 +30,7 @@ import yaml
 from conftest import ROOT
 from e2e.control_plane import ENV_KUBECONFIG, HOW_TO_ENABLE, control_plane_folder, start
 from e2e.kube_api import KubeApi, wait_for
-from e2e.node_standin import CHART_BRINGS, NodeStandin, nodes_for
+from e2e.node_standin import CHART_BRINGS, CreateVolume, NodeStandin, nodes_for
 from pangeo_himat.settings.model import Settings
 
 KUBECTL = Path(os.environ.get("HIMAT_KUBECTL", ROOT / ".tools" / "bin" / "kubectl"))
@@ -102,13 +102,14 @@ class NodePool:
         settings: Settings,
         spot_nodes: int | None = None,
         chart_brings: frozenset[str] = CHART_BRINGS,
+        create_volume: CreateVolume | None = None,
     ) -> NodeStandin:
-        """Register the ClusterConfig's nodes and the system pods; return once those run."""
+        """Register the ClusterConfig's nodes and the system pods; return once those run.
+        create_volume: where the EBS driver's volumes are made (default: nowhere, made-up IDs)."""
         run = secrets.token_hex(3)
         (spot_group,) = eksctl["nodeGroups"]
-        standin = NodeStandin(
-            self.api, nodes_for(eksctl, settings, spot_nodes, run), spot_group["name"], chart_brings
-        )
+        nodes = nodes_for(eksctl, settings, spot_nodes, run)
+        standin = NodeStandin(self.api, nodes, spot_group["name"], chart_brings, create_volume)
         self.running.append(standin)
         standin.start()
         wait_for(

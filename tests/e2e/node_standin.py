@@ -13,7 +13,9 @@ real API server:
   Deployments in kube-system with the same requests, so the scheduler sees what an EKS node
   carries;
 - the EBS CSI driver's controller (with the external-provisioner): a PersistentVolume for each
-  claim of an ebs.csi.aws.com StorageClass once the scheduler picked a node for it.
+  claim of an ebs.csi.aws.com StorageClass once the scheduler picked a node for it; given an EC2
+  client (moto's server, tests/aws_endpoints.py), it first creates the EBS volume there as the
+  driver's CreateVolume does, so that himat's `aws ec2` calls find it.
 Nothing else of a node is played: no containers run, probes are not called.
 """
 
@@ -23,6 +25,7 @@ import hashlib
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +35,7 @@ from pangeo_himat.fit.fit import NodeShape, node_shape
 from pangeo_himat.fit.system_pods import SYSTEM_PODS, SystemPod
 from pangeo_himat.settings.catalog import known_instance_type
 from pangeo_himat.settings.model import Settings
+from pangeo_himat.settings.quantities import memory_bytes
 
 # --- labels, each with the source that puts it on an EKS node -------------------------------
 # eksctl sets both on every nodegroup's labels, managed or not (eksctl-io/eksctl
@@ -66,6 +70,13 @@ STANDIN_IMAGE = "registry.k8s.io/pause:3.10"
 # The chart under test brings this one itself (charts/pangeo-himat/templates/controller/).
 CHART_BRINGS = frozenset({"worker controller"})
 STANDIN_LABEL = "himat.e2e/node-standin"
+# The tags the EBS CSI driver puts on every volume it creates besides the StorageClass's
+# tagSpecification_N ones (kubernetes-sigs/aws-ebs-csi-driver pkg/cloud/cloud.go
+# VolumeNameTagKey, AwsEbsDriverTagKey; set in pkg/driver/controller.go CreateVolume).
+EBS_VOLUME_NAME_TAG = "CSIVolumeName"
+EBS_DRIVER_TAG = "ebs.csi.aws.com/cluster"
+# (StorageClass, zone, size in GiB, PV name) -> the new volume's ID: the driver's CreateVolume.
+CreateVolume = Callable[[dict[str, Any], str, int, str], str]
 
 
 def _now() -> str:
@@ -348,6 +359,7 @@ class NodeStandin:
     nodes: list[NodeSpec]
     spot_nodegroup: str
     chart_brings: frozenset[str] = CHART_BRINGS
+    create_volume: CreateVolume | None = None
     interval_s: float = 0.3
     provisioned: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -481,9 +493,16 @@ class NodeStandin:
                 or meta["uid"] in self.provisioned
             ):
                 continue
+            zone = nodes[selected].zone
+            name = f"pvc-{meta['uid']}"
+            if self.create_volume is None:
+                volume_id = "vol-" + _digest(meta["uid"])
+            else:
+                size = gibibytes(claim["spec"]["resources"]["requests"]["storage"])
+                volume_id = self.create_volume(storage_class, zone, size, name)
             self.api.create(
                 "/api/v1/persistentvolumes",
-                provisioned_volume(claim, storage_class, nodes[selected]),
+                provisioned_volume(claim, storage_class, zone, volume_id),
             )
             self.provisioned.append(meta["uid"])
 
@@ -493,8 +512,44 @@ def _workload_path(workload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return f"/apis/apps/v1/namespaces/kube-system/{plural}", workload
 
 
+def gibibytes(quantity: str) -> int:
+    """A claim's storage request in whole GiB, rounded up (the driver's CreateVolume rounds the
+    capacity range's bytes up to GiB: pkg/cloud/cloud.go CreateDisk, util.RoundUpGiB)."""
+    return -(-memory_bytes(quantity) // 2**30)
+
+
+def ec2_volumes(ec2: Any) -> CreateVolume:
+    """The driver's CreateVolume against an EC2 API (a botocore client of moto's server): the
+    class's type, encryption and tagSpecification_N tags ("key=value", pkg/driver/parameters.go),
+    and the driver's own tags."""
+
+    def create(storage_class: dict[str, Any], zone: str, size_gib: int, name: str) -> str:
+        parameters = storage_class.get("parameters") or {}
+        tags = dict(
+            value.split("=", 1)
+            for key, value in parameters.items()
+            if key.startswith("tagSpecification_")
+        )
+        tags |= {EBS_VOLUME_NAME_TAG: name, EBS_DRIVER_TAG: "true"}
+        created = ec2.create_volume(
+            AvailabilityZone=zone,
+            Size=size_gib,
+            VolumeType=parameters.get("type", "gp3"),
+            Encrypted=parameters.get("encrypted") == "true",
+            TagSpecifications=[
+                {
+                    "ResourceType": "volume",
+                    "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+                }
+            ],
+        )
+        return str(created["VolumeId"])
+
+    return create
+
+
 def provisioned_volume(
-    claim: dict[str, Any], storage_class: dict[str, Any], node: NodeSpec
+    claim: dict[str, Any], storage_class: dict[str, Any], zone: str, volume_id: str
 ) -> dict[str, Any]:
     """The PV the external-provisioner writes from the driver's CreateVolume answer.
 
@@ -503,7 +558,6 @@ def provisioned_volume(
     the provisioner turns into the PV's required node affinity; fsType ext4 is the driver's
     default (pkg/driver/controller.go, defaultFsType via the external-provisioner)."""
     meta = claim["metadata"]
-    volume_id = "vol-" + _digest(meta["uid"])
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
@@ -532,7 +586,7 @@ def provisioned_volume(
                     "nodeSelectorTerms": [
                         {
                             "matchExpressions": [
-                                {"key": ZONE_LABEL, "operator": "In", "values": [node.zone]}
+                                {"key": ZONE_LABEL, "operator": "In", "values": [zone]}
                             ]
                         }
                     ]

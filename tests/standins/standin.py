@@ -15,7 +15,7 @@ versions, pod identity associations), standin_eksctl.py (changing verbs and thei
 the knobs STANDIN_EKSCTL_*) and standin_asg.py (the tags of an unmanaged group's ASG).
 
 Knobs (environment): STANDIN_CLUSTER_EXISTS=1, STANDIN_LOAD_BALANCER=1,
-STANDIN_NO_CREDENTIALS=1, STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
+STANDIN_FAIL="<command prefix>" (exits STANDIN_FAIL_STATUS, default 3),
 STANDIN_SLEPT=1 (the worker controller left its sleep record),
 STANDIN_GET_CLUSTER_ERROR=1 (eksctl get cluster fails with expired credentials),
 STANDIN_MALFORMED="<command prefix>" (prints output that is not what the tool prints),
@@ -23,7 +23,10 @@ STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, fi
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
 STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
 real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
-server and the DLM endpoint; the stand-in's own aws answers below remain for tests without it),
+server and the DLM endpoint). The stand-in's own `aws` answers only its version (with
+STANDIN_AWS_VERSION), the knobs' failures and the Budgets calls; any other call is refused.
+STANDIN_BUDGETS=1 keeps the Budgets calls here when the rest runs the real CLI: the tests of
+UpdateBudget, which moto's server does not implement.
 STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts),
 STANDIN_VOLUME_ID (the EBS volume the claim's PersistentVolume names).
 
@@ -33,7 +36,6 @@ files ({"cluster": [...], "nodegroups": [...], "addons": [...], "podidentityasso
 [...]}, eksctl's JSON shapes); eksctl create/delete/scale/upgrade of nodegroups and clusters,
 update addon and create/delete podidentityassociation change them in the world.
 `helm template` is local work, not AWS: it runs the real helm at $STANDIN_REAL_HELM.
-For EC2 and DLM (standin_ebs.py): STANDIN_VOLUME_ZONE (the claim's volume's zone).
 """
 
 import base64
@@ -42,8 +44,7 @@ import os
 import sys
 import time
 
-import recorded_kube  # beside this file, as standin_ebs
-import standin_ebs  # installed beside this file by the tests' `standins` fixture
+import recorded_kube  # beside this file, as standin_eksctl and standin_live
 import standin_eksctl
 from standin_live import (
     addon_versions,
@@ -299,22 +300,13 @@ def answer(tool: str, args: list[str]) -> int:
         tool == "aws"
         and real_aws
         and not (args == ["--version"] and "STANDIN_AWS_VERSION" in os.environ)
+        and not (args[:1] == ["budgets"] and os.environ.get("STANDIN_BUDGETS"))
     ):
         # The real AWS CLI, against moto's server and the DLM endpoint (tests/aws_endpoints.py).
         os.execv(real_aws, [real_aws, *args])
     if args[:1] == ["version"] or args[:1] == ["--version"]:
         return version_answer(tool)
     world = load_world()
-    if tool == "aws" and args[:2] == ["sts", "get-caller-identity"]:
-        if os.environ.get("STANDIN_NO_CREDENTIALS"):
-            print(
-                "Unable to locate credentials. You can configure credentials by running "
-                '"aws configure".',
-                file=sys.stderr,
-            )
-            return 253
-        print(json.dumps({"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/a"}))
-        return 0
     if tool == "eksctl" and args[:1] == ["get"] and args[1:2] != ["cluster"]:
         name = flag(args, "--cluster")
         if not world["cluster"]:
@@ -364,10 +356,12 @@ def answer(tool: str, args: list[str]) -> int:
     if tool == "aws" and args[:1] == ["budgets"]:
         return aws_budgets(args, world)
     if tool == "aws":
-        status = standin_ebs.answer(args, world, VOLUME_ID)
-        if status is not None:
-            save_world(world)
-            return status
+        print(
+            f"stand-in aws: `aws {args[0]}` runs the real AWS CLI against moto's server and the "
+            "DLM endpoint (STANDIN_REAL_AWS, which the tests' `standins` fixture sets)",
+            file=sys.stderr,
+        )
+        return 252
     save_world(world)
     if tool == "eksctl":
         # eksctl's other changing verbs exit 0 after their info lines on stdout, which himat

@@ -6,7 +6,7 @@ JSON where himat reads the answer.
 
 from __future__ import annotations
 
-from pangeo_himat.lifecycle.steps import Step, Target
+from pangeo_himat.lifecycle.steps import Step, Target, identity_query
 from pangeo_himat.render import names
 from pangeo_himat.render.render_backup import (
     backup_enabled,
@@ -45,8 +45,7 @@ def tag_specifications(cluster_name: str, resource_type: str) -> str:
 
 def caller_query() -> Step:
     """The account and partition the role's ARN needs."""
-    argv = ("aws", "sts", "get-caller-identity", "--output", "json")
-    return Step("the AWS account", argv)
+    return identity_query()
 
 
 def policies_query(target: Target) -> Step:

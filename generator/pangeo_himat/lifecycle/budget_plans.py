@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pangeo_himat.lifecycle.steps import Step
+from pangeo_himat.lifecycle.steps import Step, identity_query
 from pangeo_himat.render import budget
 from pangeo_himat.settings.model import Settings
 
@@ -25,7 +25,7 @@ def _json(document: Any) -> str:
 
 
 def account_query() -> Step:
-    return Step("the AWS account", ("aws", "sts", "get-caller-identity", "--output", "json"))
+    return identity_query()
 
 
 def budget_query(settings: Settings, account: str) -> Step:

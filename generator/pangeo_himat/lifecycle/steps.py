@@ -32,6 +32,15 @@ class Step:
         return self.argv[0]
 
 
+# Who runs himat: the credential check, the backup role's account and the budget's account all
+# read it, and it does not change while a verb runs, so runner.observe asks AWS once per run.
+IDENTITY_ARGV = ("aws", "sts", "get-caller-identity", "--output", "json")
+
+
+def identity_query() -> Step:
+    return Step("the AWS account", IDENTITY_ARGV)
+
+
 @dataclass(frozen=True)
 class Target:
     """The names every command of one cluster uses."""

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pangeo_himat.lifecycle.output import Answer, ToolError, parsed
-from pangeo_himat.lifecycle.steps import Step
+from pangeo_himat.lifecycle.runner import observe
+from pangeo_himat.lifecycle.steps import Step, identity_query
 from pangeo_himat.settings.errors import InputError, Problem
 
 PROBE_TIMEOUT_S = 60
@@ -121,14 +122,9 @@ def check_tools(names: list[str]) -> list[Problem]:
 
 def check_credentials() -> list[Problem]:
     """AWS credentials must work before anything is created or deleted."""
-    result = subprocess.run(
-        ["aws", "sts", "get-caller-identity", "--output", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no answer"])[-1]
+    answer = observe(identity_query())
+    if answer.status != 0:
+        detail = (answer.stderr_text().strip().splitlines() or ["no answer"])[-1]
         return [
             Problem(
                 "aws",

@@ -19,12 +19,30 @@ from pangeo_himat.settings.shipped import schema_path
 from pangeo_himat.settings.suggest import did_you_mean
 from pangeo_himat.settings.yaml_lines import KeyPath, dotted
 
-# jsonschema imports every optional format checker it can find; rfc3987_syntax (installed with
-# Jupyter) compiles a grammar at import, ~1.2 s of every `himat` call on a 2-core machine. The
-# settings schema uses no `format`, so keep jsonschema from loading it (unless already loaded).
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-import jsonschema  # noqa: E402
+# jsonschema imports every optional format checker it can find (jsonschema/_format.py); where
+# Jupyter is installed they are all there: rfc3987_syntax compiles a grammar at import (~1.2 s on
+# a 2-core machine), the others add ~80 ms to every `himat` call. The settings schema uses no
+# `format`, so jsonschema is imported with them hidden; they stay importable for everyone else.
+_FORMAT_MODULES = (
+    "rfc3987_syntax",
+    "rfc3987",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "jsonpointer",
+    "uri_template",
+    "fqdn",
+    "idna",
+)
+_hidden = [name for name in _FORMAT_MODULES if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_hidden))  # type: ignore[arg-type]  # None: ImportError
+try:
+    import jsonschema
+finally:
+    for _name in _hidden:
+        if sys.modules.get(_name, ...) is None:
+            del sys.modules[_name]
 
 
 @functools.lru_cache(maxsize=1)
