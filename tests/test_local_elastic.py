@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,12 +82,23 @@ def adaptive_stack(tmp_path_factory):
         process.wait()
 
 
+def ready_line(log: Path, timeout_s: float = 60) -> str:
+    """The `ready:` line of himat's stderr: written beside the stdout lines, not before them."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = [line for line in log.read_text().splitlines() if line.startswith("ready:")]
+        if lines:
+            return lines[0]
+        assert time.monotonic() < deadline, f"no ready: line in\n{log.read_text()}"
+        time.sleep(0.2)
+
+
 def test_start_up_text_says_workers_start_on_demand(adaptive_stack):
     _, log, printed = adaptive_stack
     assert printed[2].startswith("scheduler: tcp://127.0.0.1:")
     assert "(0 to 2 workers x 1 thread, " in printed[2]
     assert "started on demand: Dask's adaptive target)" in printed[2]
-    ready = next(line for line in log.read_text().splitlines() if line.startswith("ready:"))
+    ready = ready_line(log)
     assert ", workers start on demand; " in ready
     assert "workers 0." not in ready  # no time for workers nobody waited for
 
