@@ -7,7 +7,8 @@ routes, status codes and bodies of the DLM API reference
 (https://docs.aws.amazon.com/dlm/latest/APIReference/, and the CLI's own service model,
 awscli/botocore/data/dlm/2018-01-12/service-2.json: protocol rest-json). The real CLI still
 validates every parameter before it sends anything. Both bind 127.0.0.1 on a free port and
-stop when the tests end.
+stop when the tests end. `aws_fork_server` starts standins/aws_fork_server.py, which runs the
+real CLI for the stand-in `aws` without paying its start-up on every call.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from moto.server import ThreadedMotoServer
@@ -190,3 +194,52 @@ def dlm_endpoint() -> Iterator[tuple[str, DLMState]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+FORK_SERVER = Path(__file__).parent / "standins" / "aws_fork_server.py"
+
+
+def _script_interpreter(script: Path) -> str | None:
+    """The Python a pip-installed `aws` script names on its #! line; None for anything else."""
+    try:
+        with script.open("rb") as file:
+            first = file.readline().decode(errors="replace")
+    except OSError:
+        return None
+    if not first.startswith("#!") or "python" not in first:
+        return None
+    return first[2:].strip()
+
+
+@contextmanager
+def aws_fork_server(aws: Path, socket_path: Path) -> Iterator[str | None]:
+    """The fork server for the `aws` script at `aws`; yields its socket, or None where it cannot
+    run (no such script, not a Python script, not Linux), and the stand-in execs `aws` instead."""
+    sys.path.insert(0, str(FORK_SERVER.parent))
+    try:
+        import aws_fork_server as fork_server
+    finally:
+        sys.path.pop(0)
+    interpreter = _script_interpreter(aws)
+    if interpreter is None or not fork_server.usable():
+        yield None
+        return
+    server = subprocess.Popen(
+        [interpreter, str(FORK_SERVER), str(socket_path), str(aws)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    try:
+        line = server.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"the AWS CLI's fork server did not start (printed {line!r})")
+        yield str(socket_path)
+    finally:
+        server.stdin.close()  # its end: it stops accepting and exits
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -17,7 +17,14 @@ import botocore.session  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from aws_endpoints import CREDENTIALS, DLMState, dlm_endpoint, moto_server, reset_moto
+from aws_endpoints import (
+    CREDENTIALS,
+    DLMState,
+    aws_fork_server,
+    dlm_endpoint,
+    moto_server,
+    reset_moto,
+)
 from aws_endpoints import REGION as AWS_REGION
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.drift import policy_hash
@@ -268,14 +275,12 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def standins(tmp_path: Path, aws_servers: tuple[str, str, DLMState]) -> Path:
+def standins(tmp_path: Path, aws_servers: AWSEndpoints) -> Path:
     """eksctl, helm, kubectl and aws under their names; `aws` runs the real AWS CLI against
     moto's server and the DLM endpoint (AWS_ENV_FILE beside them), after logging the call."""
     folder = tmp_path / "standin-bin"
     folder.mkdir()
-    moto_url, dlm_url, dlm = aws_servers
-    endpoints = AWSEndpoints(moto_url, dlm_url, dlm)
-    (folder / AWS_ENV_FILE).write_text(json.dumps(endpoints.env))
+    (folder / AWS_ENV_FILE).write_text(json.dumps(aws_servers.env))
     # Each tool is a small script that runs the stand-in module (and its standin_live module).
     source = (
         f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
@@ -384,16 +389,21 @@ class AWSEndpoints:
     moto_url: str
     dlm_url: str
     dlm: DLMState
+    # The socket of the fork server that runs the real CLI for the stand-in (none: exec it).
+    fork_server: str | None = None
 
     @property
     def env(self) -> dict[str, str]:
         """For the real `aws` (and the stand-in `aws`, which then runs the real one)."""
-        return {
+        env = {
             **CREDENTIALS,
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_DLM": self.dlm_url,
             "STANDIN_REAL_AWS": str(REAL_AWS),
         }
+        if self.fork_server:
+            env["STANDIN_AWS_SERVER"] = self.fork_server
+        return env
 
     def client(self, service: str, region: str = AWS_REGION) -> Any:
         """A botocore client of moto's server."""
@@ -408,22 +418,27 @@ class AWSEndpoints:
 
 
 @pytest.fixture(scope="session")
-def aws_servers() -> Iterator[tuple[str, str, DLMState]]:
+def aws_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AWSEndpoints]:
+    """moto's server, the DLM endpoint and the real CLI's fork server, for the whole run."""
     # moto's werkzeug logs every request on stderr; the tests read the CLI's stderr, not its.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_server() as moto_url, dlm_endpoint() as (dlm_url, dlm):
-        yield moto_url, dlm_url, dlm
+    folder = tmp_path_factory.mktemp("aws-cli")
+    with (
+        moto_server() as moto_url,
+        dlm_endpoint() as (dlm_url, dlm),
+        aws_fork_server(REAL_AWS, folder / "aws.sock") as fork_server,
+    ):
+        yield AWSEndpoints(moto_url, dlm_url, dlm, fork_server)
 
 
 @pytest.fixture
-def aws(aws_servers: tuple[str, str, DLMState]) -> AWSEndpoints:
+def aws(aws_servers: AWSEndpoints) -> AWSEndpoints:
     """moto's server and the DLM endpoint, emptied for this test."""
-    moto_url, dlm_url, dlm = aws_servers
     if not REAL_AWS.exists():
         pytest.skip(f"the AWS CLI is not installed at {REAL_AWS}; `make tools` installs it")
-    reset_moto(moto_url)
-    dlm.reset()
-    return AWSEndpoints(moto_url, dlm_url, dlm)
+    reset_moto(aws_servers.moto_url)
+    aws_servers.dlm.reset()
+    return aws_servers
 
 
 def claim_volume(aws: AWSEndpoints, cluster: str = "himat", zone: str = "us-west-2a") -> str:

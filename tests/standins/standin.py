@@ -23,7 +23,8 @@ STANDIN_SLEEP="<command prefix>" (sleeps STANDIN_SLEEP_S seconds, default 60, fi
 $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEXT=1,
 STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
 real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
-server and the DLM endpoint). The stand-in's own `aws` answers only its version (with
+server and the DLM endpoint; with STANDIN_AWS_SERVER=<socket>, through aws_fork_server.py).
+The stand-in's own `aws` answers only its version (with
 STANDIN_AWS_VERSION), the knobs' failures and the Budgets calls; any other call is refused.
 STANDIN_BUDGETS=1 keeps the Budgets calls here when the rest runs the real CLI: the tests of
 UpdateBudget, which moto's server does not implement.
@@ -302,7 +303,13 @@ def answer(tool: str, args: list[str]) -> int:
         and not (args == ["--version"] and "STANDIN_AWS_VERSION" in os.environ)
         and not (args[:1] == ["budgets"] and os.environ.get("STANDIN_BUDGETS"))
     ):
-        # The real AWS CLI, against moto's server and the DLM endpoint (tests/aws_endpoints.py).
+        # The real AWS CLI, against moto's server and the DLM endpoint (tests/aws_endpoints.py):
+        # run by the fork server that has it imported (aws_fork_server.py), else exec'd.
+        server = os.environ.get("STANDIN_AWS_SERVER")
+        if server:
+            import aws_fork_server
+
+            return aws_fork_server.run_through(server, real_aws, args)
         os.execv(real_aws, [real_aws, *args])
     if args[:1] == ["version"] or args[:1] == ["--version"]:
         return version_answer(tool)

@@ -10,8 +10,6 @@ import json
 import os
 import sys
 
-import yaml
-
 
 def recorded_live() -> dict:
     folder = os.environ.get("STANDIN_LIVE")
@@ -32,6 +30,9 @@ def flag(args: list[str], name: str) -> str:
 
 
 def read_config(path: str) -> dict:
+    # Imported here: PyYAML costs a third of a stand-in's start, and most calls read no config.
+    import yaml
+
     with open(path) as handle:
         return yaml.safe_load(handle)
 
