@@ -106,9 +106,10 @@ TEST_ENV = HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM
 	HIMAT_KUBECTL=$(abspath $(HELM4_DIR)/kubectl) HIMAT_CHECKOV=$(abspath $(CHECKOV_VENV)/bin/checkov) \
 	HIMAT_AWS=$(abspath $(AWSCLI_VENV)/bin/aws) HIMAT_UV=$(abspath $(UV)) \
 	PYTHONDONTWRITEBYTECODE=
-# pytest-xdist workers (TEST_WORKERS=0: no xdist); each worker that runs e2e tests starts its
-# own control plane on free ports. One more worker than cores: many tests wait on a server or a
-# subprocess (on 2 cores, 3 workers finished the suite in 630 s where 2 took 670-715 s).
+# pytest-xdist workers (TEST_WORKERS=0: no xdist); each test file is a unit of work, and the e2e
+# tests are one, run by one worker, the only one to start a control plane (tests/e2e/session.py).
+# One more worker than cores: many tests wait on a server or a subprocess (on 2 cores, 3 workers
+# finished the suite in 630 s where 2 took 670-715 s).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_ARGS ?=
 

@@ -36,7 +36,8 @@ from pangeo_himat.settings.errors import InputError
 from pangeo_himat.settings.versions import load_calendar, today
 
 ROOT = Path(__file__).resolve().parent.parent
-# The e2e tests' session hooks: their marker and xdist group, or one line when no Kubernetes.
+# The e2e tests' session hooks: their marker, one xdist worker for them all, or one line when
+# there is no Kubernetes.
 pytest_plugins = ["e2e.session"]
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
 

@@ -16,7 +16,16 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import LIVE_STATES, ROOT, calls, himat, himat_env, plan_only, write_settings
+from conftest import (
+    LIVE_STATES,
+    ROOT,
+    AWSEndpoints,
+    calls,
+    himat,
+    himat_env,
+    plan_only,
+    write_settings,
+)
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.lifecycle.drift import association_key, associations_config, policy_hashes
 from pangeo_himat.lifecycle.live import (
@@ -81,6 +90,15 @@ def cluster_part(stdout: str) -> list[str]:
     return lines[: backup[0]] if backup else lines
 
 
+def cluster_on_running(
+    project: Path, settings: str, standins: Path, aws: AWSEndpoints, live: Path = LIVE_STATES
+) -> subprocess.CompletedProcess:
+    """`himat cluster -f settings` on a running cluster (recorded in `live`), the real CLI
+    against moto."""
+    return himat(project, "cluster", "-f", settings, path=standins, extra_env=aws.env,
+                 cluster_exists="1", live=str(live))  # fmt: skip
+
+
 def spot_name(project: Path, settings: str) -> str:
     return str(
         render_all(load_settings(project / settings)).cluster_config["nodeGroups"][0]["name"]
@@ -114,15 +132,7 @@ def test_dry_run_on_an_absent_cluster_prints_the_create_plan(project, standins):
 
 
 def test_an_unchanged_cluster_plans_nothing(project, standins, aws):
-    result = himat(
-        project,
-        "cluster",
-        "-f",
-        "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        cluster_exists="1",
-    )
+    result = cluster_on_running(project, "default.yaml", standins, aws)
     assert result.returncode == 0, result.stderr
     assert actions(project) == [KUBECONFIG]
 
@@ -132,9 +142,7 @@ def test_adding_a_bucket_creates_only_the_missing_association_and_restarts_its_p
 ):
     # The live cluster has the autoscaler's association; eksctl fails on an existing one.
     settings = settings_file(project, {"data.buckets": BUCKET})
-    result = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    result = cluster_on_running(project, settings, standins, aws)
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
@@ -152,27 +160,18 @@ def test_adding_a_bucket_creates_only_the_missing_association_and_restarts_its_p
         "kube-system/cluster-autoscaler",
     ]
     (project / "calls.jsonl").unlink()
-    again = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    again = cluster_on_running(project, settings, standins, aws)
     assert again.returncode == 0, again.stderr
     assert actions(project) == [KUBECONFIG], "a second run plans the association again"
 
 
 def test_a_changed_bucket_policy_updates_the_association(project, standins, aws):
     first = settings_file(project, {"data.buckets": BUCKET})
-    assert (
-        himat(
-            project, "cluster", "-f", first, path=standins, extra_env=aws.env, cluster_exists="1"
-        ).returncode
-        == 0
-    )
+    assert cluster_on_running(project, first, standins, aws).returncode == 0
     (project / "calls.jsonl").unlink()
     read_too = [*BUCKET, {"name": "its-live-data", "access": "read"}]
     settings = settings_file(project, {"data.buckets": read_too})
-    result = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    result = cluster_on_running(project, settings, standins, aws)
     assert result.returncode == 0, result.stderr
     assert actions(project)[1:3] == [
         "eksctl update podidentityassociation -f clusterconfig/himat/eksctl.yaml",
@@ -182,22 +181,9 @@ def test_a_changed_bucket_policy_updates_the_association(project, standins, aws)
 
 def test_removing_every_bucket_deletes_the_association(project, standins, aws):
     first = settings_file(project, {"data.buckets": BUCKET})
-    assert (
-        himat(
-            project, "cluster", "-f", first, path=standins, extra_env=aws.env, cluster_exists="1"
-        ).returncode
-        == 0
-    )
+    assert cluster_on_running(project, first, standins, aws).returncode == 0
     (project / "calls.jsonl").unlink()
-    result = himat(
-        project,
-        "cluster",
-        "-f",
-        "default.yaml",
-        path=standins,
-        extra_env=aws.env,
-        cluster_exists="1",
-    )
+    result = cluster_on_running(project, "default.yaml", standins, aws)
     assert result.returncode == 0, result.stderr
     assert actions(project)[1] == (
         "eksctl delete podidentityassociation --cluster himat --region us-west-2 "
@@ -211,9 +197,7 @@ def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(
     settings = settings_file(project, {"spot.instance_types": ["m6i.2xlarge"]})
     new, old = spot_name(project, settings), spot_name(project, "default.yaml")
     assert new != old
-    result = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    result = cluster_on_running(project, settings, standins, aws)
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
@@ -227,18 +211,14 @@ def test_changed_spot_types_plan_a_replacement_with_retirement_before_deletion(
         *[" ".join(step.argv) for step in install_steps(load_settings(project / settings))[1:]],
     ]
     (project / "calls.jsonl").unlink()
-    again = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    again = cluster_on_running(project, settings, standins, aws)
     assert again.returncode == 0, again.stderr
     assert actions(project) == [KUBECONFIG]
 
 
 def test_changed_sizes_scale_in_place(project, standins, aws):
     settings = settings_file(project, {"spot.nodes": 5, "spot.max_nodes": 12})
-    result = himat(
-        project, "cluster", "-f", settings, path=standins, extra_env=aws.env, cluster_exists="1"
-    )
+    result = cluster_on_running(project, settings, standins, aws)
     assert result.returncode == 0, result.stderr
     spot = spot_name(project, settings)
     assert spot == spot_name(project, "default.yaml"), "a size changed the group's name"
@@ -421,8 +401,7 @@ def test_a_replacement_stopped_before_the_old_group_was_deleted_is_finished(
     live = tmp_path / "live"
     live.mkdir()
     (live / "himat.json").write_text(json.dumps(recorded))
-    result = himat(project, "cluster", "-f", "default.yaml", path=standins, extra_env=aws.env,
-                   cluster_exists="1", live=str(live))  # fmt: skip
+    result = cluster_on_running(project, "default.yaml", standins, aws, live)
     assert result.returncode == 0, result.stderr
     assert actions(project) == [
         KUBECONFIG,
@@ -471,8 +450,7 @@ def test_an_upgrade_stopped_before_the_stable_group_resumes_with_its_addons_and_
 
 def test_a_replacement_waits_for_the_upgrade_when_the_versions_differ(project, standins, aws):
     settings = settings_file(project, {"stable.instance_type": "m5.2xlarge"})
-    result = himat(project, "cluster", "-f", settings, path=standins, extra_env=aws.env,
-                   cluster_exists="1", live=str(LIVE_1_33))  # fmt: skip
+    result = cluster_on_running(project, settings, standins, aws, LIVE_1_33)
     assert result.returncode == 0, result.stderr
     assert "after himat upgrade: replace" in result.stdout
     assert actions(project) == [KUBECONFIG]

@@ -8,9 +8,8 @@
   cluster-scoped leftovers (the kept StorageClass, retained volumes) removed after.
 - `node_pool`: starts the node stand-in for a rendered eksctl.yaml; stops it after the
   namespace is gone.
-Under pytest-xdist every worker that runs some of these tests has its own control plane (the
-session fixture is per process); within one, the tests run in order, so the stand-in's nodes
-are never seen by another test's pods.
+Under pytest-xdist one worker runs all of these tests, in order (e2e/session.py), so only it
+starts a control plane, and the stand-in's nodes are never seen by another test's pods.
 """
 
 from __future__ import annotations
