@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session  # type: ignore[import-untyped]
+import kubernetes_validate.utils
 import pytest
 import yaml
 
@@ -181,6 +183,27 @@ VARIANTS = {
 }
 
 
+# libyaml's parser (PyYAML's wheels carry it): the same documents as yaml.safe_load_all, parsed
+# about ten times faster; the tests parse thousands of rendered manifests.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """The non-empty documents of a multi-document YAML stream (helm's output)."""
+    return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
+
+
+# kubernetes-validate re-reads and re-parses its schema files (a 1.5 MB _definitions.json) for
+# every document it validates; the tests validate thousands. Read each file once per process.
+KUBERNETES_SCHEMAS = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
+
+
+@pytest.fixture
+def cached_schema_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kubernetes_validate.validate as it is, reading each schema file once (the same checks)."""
+    monkeypatch.setattr(kubernetes_validate.utils, "schema_contents", KUBERNETES_SCHEMAS)
+
+
 def helm(version: str = "helm4") -> Path:
     """The helm binary of that major version; skip when `make tools` has not installed it."""
     path = HELMS[version]
@@ -198,7 +221,7 @@ def helm_template(
         argv += ["-f", str(values)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return yaml_documents(result.stdout)
 
 
 def pod_specs(documents: list[dict]) -> dict[str, dict]:
@@ -234,7 +257,7 @@ def render_chart_from_settings(
     argv = [str(HELM4), "template", "himat", str(CHART_DIR), "-n", "himat", "-f", str(values_file)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return yaml_documents(result.stdout)
 
 
 def deployment_pod_spec(documents: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
@@ -408,14 +431,20 @@ class AWSEndpoints:
 
     def client(self, service: str, region: str = AWS_REGION) -> Any:
         """A botocore client of moto's server."""
-        session = botocore.session.get_session()
-        return session.create_client(
+        return botocore_session().create_client(
             service,
             region_name=region,
             endpoint_url=self.moto_url,
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
+
+
+@functools.cache
+def botocore_session() -> Any:
+    """One botocore session per test process: it parses each service's model once (EC2's takes
+    0.13 s), where a session per client parsed it for every client."""
+    return botocore.session.get_session()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from conftest import (
     of_kind,
     pod_specs,
     write_settings,
+    yaml_documents,
 )
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.render import names
@@ -91,7 +92,7 @@ def test_helm_lint_strict_passes(version, value_set, values_files):
 
 @pytest.mark.parametrize("version", sorted(HELMS))
 @pytest.mark.parametrize("value_set", VALUE_SETS)
-def test_manifests_are_valid_kubernetes(version, value_set, values_files):
+def test_manifests_are_valid_kubernetes(version, value_set, values_files, cached_schema_files):
     documents = template(version, values_files[value_set])
     assert {doc["kind"] for doc in documents} >= {"Deployment", "Service", "Secret"}
     for kubernetes_version in KUBERNETES_VERSIONS:
@@ -506,7 +507,7 @@ def test_a_release_name_that_cannot_name_a_service_is_refused(release):
         assert "must start with a letter" in result.stderr, result.stderr
     else:  # truncated to 50 characters, the trailing "-" trimmed: still a valid name
         assert result.returncode == 0, result.stderr
-        for service in of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Service"):
+        for service in of_kind(yaml_documents(result.stdout), "Service"):
             assert len(service["metadata"]["name"]) <= 63
 
 

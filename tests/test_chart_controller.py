@@ -154,7 +154,7 @@ def test_idle_sleep_reads_jupyter_with_the_token_from_its_secret(tmp_path_factor
 
 
 @pytest.mark.parametrize("variant", sorted(CONTROLLER_VARIANTS))
-def test_controller_variants_are_valid_kubernetes(variant, tmp_path_factory):
+def test_controller_variants_are_valid_kubernetes(variant, tmp_path_factory, cached_schema_files):
     for doc in rendered(variant, tmp_path_factory):
         for kubernetes_version in KUBERNETES_VERSIONS:
             kubernetes_validate.validate(doc, kubernetes_version, strict=True)

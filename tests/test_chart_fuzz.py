@@ -10,7 +10,6 @@ must pass kubernetes-validate --strict.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import random
 import re
@@ -27,7 +26,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import CERTIFICATE_ARN, CHART, KUBERNETES_VERSIONS, helm
+from conftest import (
+    CERTIFICATE_ARN,
+    CHART,
+    KUBERNETES_VERSIONS,
+    YAML_LOADER,
+    helm,
+    yaml_documents,
+)
 from once_per_run import once_per_run
 
 SEED = 20261201
@@ -427,7 +433,7 @@ def render_one(helm_path: Path, values_file: Path) -> Outcome:
         text=True,
         timeout=60,
     )
-    documents = [d for d in yaml.safe_load_all(result.stdout) if d] if not result.returncode else []
+    documents = yaml_documents(result.stdout) if not result.returncode else []
     return Outcome(result.returncode != 0, result.stderr, documents)
 
 
@@ -473,7 +479,7 @@ def documents_by_case(stdout: str) -> dict[str, list[Values]]:
     found: dict[str, list[Values]] = {}
     for text in stdout.split("\n---\n"):
         source = re.search(r"^# Source: fuzz/charts/(case-\d{3})/", text, re.MULTILINE)
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=YAML_LOADER)
         if source and doc:
             found.setdefault(source[1], []).append(doc)
     return found
@@ -551,15 +557,6 @@ def test_every_bad_value_is_refused_and_named(outcomes):
             assert "panic" not in result.error
             for fragment in case.expect_in_error:
                 assert fragment in result.error, (case.applied, result.error)
-
-
-@pytest.fixture
-def cached_schema_files(monkeypatch):
-    """kubernetes-validate re-reads its 1.5 MB definitions file for every document; reading
-    each file once keeps a few hundred documents within seconds (the validation is the same)."""
-    from kubernetes_validate import utils
-
-    monkeypatch.setattr(utils, "schema_contents", functools.lru_cache(utils.schema_contents))
 
 
 def test_every_accepted_values_file_is_valid_kubernetes(outcomes, cached_schema_files):
