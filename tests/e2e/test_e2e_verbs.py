@@ -34,7 +34,7 @@ THIRD_PARTY_RELEASES = (names.AUTOSCALER_RELEASE, names.TERMINATION_HANDLER_RELE
 @pytest.fixture
 def tools(tmp_path: Path, cluster: Cluster, aws: AWSEndpoints) -> Iterator[Path]:
     """PATH for himat: the eksctl stand-in, helm (real, third-party charts swapped), the real
-    kubectl and the real AWS CLI."""
+    kubectl and the real AWS CLI (run by its fork server when there is one: the same script)."""
     folder = tmp_path / "bin"
     folder.mkdir()
     source = (
@@ -45,7 +45,15 @@ def tools(tmp_path: Path, cluster: Cluster, aws: AWSEndpoints) -> Iterator[Path]
     (folder / "eksctl").chmod(0o755)
     helm_wrapper(folder, HELMS["helm4"])
     (folder / "kubectl").symlink_to(KUBECTL)
-    (folder / "aws").symlink_to(REAL_AWS)
+    if aws.fork_server:
+        (folder / "aws").write_text(
+            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
+            "import aws_fork_server\nsys.exit(aws_fork_server.run_through("
+            f"{aws.fork_server!r}, {str(REAL_AWS)!r}, sys.argv[1:]))\n"
+        )
+        (folder / "aws").chmod(0o755)
+    else:
+        (folder / "aws").symlink_to(REAL_AWS)
     yield folder
     env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
     for release in THIRD_PARTY_RELEASES:
