@@ -109,7 +109,7 @@ TEST_ENV = HIMAT_HELM4=$(abspath $(HELM4_DIR)/helm) HIMAT_HELM3=$(abspath $(HELM
 # pytest-xdist workers (TEST_WORKERS=0: no xdist); each test file is a unit of work, and the e2e
 # tests are one, run by one worker, the only one to start a control plane (tests/e2e/session.py).
 # One more worker than cores: many tests wait on a server or a subprocess (on 2 cores, 3 workers
-# finished the suite in 630 s where 2 took 670-715 s).
+# finished the suite in 630 s where 2 took 670-715 s, before the e2e tests shared one worker).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_ARGS ?=
 

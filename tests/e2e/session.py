@@ -27,18 +27,18 @@ E2E_SCOPE = "e2e"
 # seconds of each, from `make test PYTEST_ARGS=--durations=0` on 2 cores with 3 workers. The
 # rest follow by their number of tests (xdist's order). Only the order depends on this list.
 LONGEST_UNITS_S = {
-    E2E_SCOPE: 345,
-    "tests/test_elastic_local.py": 106,
-    "tests/test_lifecycle_faults.py": 106,
-    "tests/test_drift.py": 102,
-    "tests/test_volume_lifecycle.py": 86,
-    "tests/test_chart.py": 79,
-    "tests/test_lifecycle.py": 64,
-    "tests/test_local.py": 63,
-    "tests/test_local_scratch.py": 50,
-    "tests/test_local_elastic.py": 42,
-    "tests/test_budget.py": 37,
-    "tests/test_elastic_week.py": 36,
+    E2E_SCOPE: 325,
+    "tests/test_elastic_local.py": 159,
+    "tests/test_lifecycle_faults.py": 115,
+    "tests/test_local.py": 100,
+    "tests/test_drift.py": 100,
+    "tests/test_volume_lifecycle.py": 85,
+    "tests/test_chart.py": 57,
+    "tests/test_lifecycle.py": 54,
+    "tests/test_local_scratch.py": 45,
+    "tests/test_local_elastic.py": 41,
+    "tests/test_budget.py": 33,
+    "tests/test_docs.py": 27,
 }
 
 
