@@ -80,7 +80,12 @@ $(AWSCLI_VENV)/bin/aws: | $(UV)
 	$(UV) pip install --quiet --compile-bytecode --python $(AWSCLI_VENV)/bin/python \
 	  awscli==$(AWSCLI_VERSION)
 
-tools: $(UV) $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov $(AWSCLI_VENV)/bin/aws ## install the test tools (venv, helm 4 + 3, kubectl, checkov, the AWS CLI)
+TOOL_FILES := $(UV) $(VENV)/.installed $(HELM4_DIR)/helm $(HELM3_DIR)/helm $(CHECKOV_VENV)/bin/checkov \
+	$(AWSCLI_VENV)/bin/aws
+# The installs are independent once uv is there: side by side, a fresh clone's take about 60 s
+# instead of 85 s (the .venv's 44 s covers checkov's, the AWS CLI's and the two helms').
+tools: ## install the test tools (venv, helm 4 + 3, kubectl, checkov, the AWS CLI)
+	@$(MAKE) --no-print-directory -j4 $(TOOL_FILES)
 
 lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict on the package
 	$(BIN)/ruff check generator charts/pangeo-himat/files/controller tests scripts docs/conf.py

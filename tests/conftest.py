@@ -16,6 +16,7 @@ from typing import Any
 
 import botocore.session  # type: ignore[import-untyped]
 import kubernetes_validate.utils
+import psutil
 import pytest
 import yaml
 
@@ -42,6 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # there is no Kubernetes.
 pytest_plugins = ["e2e.session"]
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "eksctl-clusterconfig-v1alpha5.schema.json"
+
+
+def command_line(process: psutil.Process) -> list[str]:
+    """A process's argv; none for one that exited while listed (a zombie included)."""
+    try:
+        return list(process.cmdline())
+    except psutil.NoSuchProcess:  # psutil.ZombieProcess is one
+        return []
 
 
 def run_himat(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ import click
 import psutil
 import pytest
 
-from conftest import ROOT, write_settings
+from conftest import ROOT, command_line, write_settings
 from pangeo_himat.fit.loader import load_settings
 from pangeo_himat.local import local_shape
 from pangeo_himat.local.shape import LocalShape, low_spill_warning, spill_problem
@@ -121,7 +121,7 @@ def child_with(process: subprocess.Popen, *words: str) -> psutil.Process:
     (match,) = [
         child
         for child in psutil.Process(process.pid).children(recursive=True)
-        if all(word in child.cmdline() for word in words)
+        if all(word in command_line(child) for word in words)
     ]
     return match
 
@@ -162,7 +162,7 @@ def kernel_process(process: subprocess.Popen, kernel_id: str) -> psutil.Process:
     matches = [
         child
         for child in psutil.Process(process.pid).children(recursive=True)
-        if any(kernel_id in word for word in child.cmdline())
+        if any(kernel_id in word for word in command_line(child))
     ]
     (top,) = [m for m in matches if m.ppid() not in {other.pid for other in matches}]
     return top
@@ -427,7 +427,7 @@ def test_killing_himat_itself_ends_every_child_within_2_s(tmp_path):
     process.kill()  # SIGKILL: himat gets no chance to clean up
     process.wait(timeout=30)
     alive = still_running(children, timeout_s=2)
-    names = [" ".join(p.cmdline()[:4]) for p in alive]
+    names = [" ".join(command_line(p)[:4]) for p in alive]
     for child in alive:
         child.kill()
     assert names == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import write_settings
+from conftest import command_line, write_settings
 from pangeo_himat.local.argv import JUPYTER, SCHEDULER
 from pangeo_himat.local.ports import LocalPorts
 from pangeo_himat.local.run import STOP_SIGNALS, run_stack
@@ -70,7 +70,7 @@ def test_more_ctrl_c_while_stopping_are_ignored_and_nothing_is_left(tmp_path):
     assert "Traceback" not in stderr
     assert stderr.count("stopping the local stack") == 1
     assert status == 0
-    assert [" ".join(p.cmdline()[:4]) for p in alive] == []
+    assert [" ".join(command_line(p)[:4]) for p in alive] == []
     assert leftovers(home, tmp) == []
 
 

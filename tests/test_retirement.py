@@ -25,7 +25,7 @@ import pytest
 import yaml
 from distributed import Client
 
-from conftest import deployment_pod_spec, render_chart_from_settings
+from conftest import command_line, deployment_pod_spec, render_chart_from_settings
 from pangeo_himat.render import names
 from pangeo_himat.render.render_values import (
     WORKER_MEMORY_RESERVE_HOOK_MIB,
@@ -347,7 +347,7 @@ def test_what_runs_beside_the_workers_fits_in_the_reserve(
     tracker_mib = sum(
         child.memory_info().rss / MIB
         for child in parent.children(recursive=True)
-        if "resource_tracker" in " ".join(child.cmdline())
+        if "resource_tracker" in " ".join(command_line(child))
     )
     hook_mib = cluster.get("hook_peak_mib")
     if hook_mib is None:

@@ -66,6 +66,13 @@ ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}
 NODEFS_EVICTION_SHARE = 0.10
 LEASE_DURATION_S = 40  # the kubelet's nodeLeaseDurationSeconds default
 LEASE_RENEW_S = 10  # the kubelet renews at a quarter of the duration
+# The loop's lists are served from the API server's watch cache (resourceVersion "0", as
+# informers list), not read from etcd: a kubelet-like loop may see a state a moment old, and the
+# next pass sees the rest. The loop lists every 0.3 s for as long as a test runs.
+FROM_CACHE = "0"
+# The annotation the scheduler puts on a WaitForFirstConsumer claim (the external-provisioner's
+# cue, kubernetes-csi/external-provisioner and k8s.io/component-helpers volume binding).
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
 STANDIN_IMAGE = "registry.k8s.io/pause:3.10"
 # The chart under test brings this one itself (charts/pangeo-himat/templates/controller/).
 CHART_BRINGS = frozenset({"worker controller"})
@@ -448,7 +455,7 @@ class NodeStandin:
 
     def _run_pods(self) -> None:
         nodes = self.by_name()
-        for pod in self.api.items("/api/v1/pods"):
+        for pod in self.api.items("/api/v1/pods", resourceVersion=FROM_CACHE):
             node = nodes.get(pod["spec"].get("nodeName", ""))
             if node is None:
                 continue
@@ -477,23 +484,30 @@ class NodeStandin:
 
     def _provision_claims(self) -> None:
         nodes = self.by_name()
+        waiting = [
+            claim
+            for claim in self.api.items(
+                "/api/v1/persistentvolumeclaims", resourceVersion=FROM_CACHE
+            )
+            if not claim["spec"].get("volumeName")
+            and (claim["metadata"].get("annotations") or {}).get(SELECTED_NODE) in nodes
+        ]
+        if not waiting:
+            return
         classes = {
             sc["metadata"]["name"]: sc
             for sc in self.api.items("/apis/storage.k8s.io/v1/storageclasses")
         }
-        for claim in self.api.items("/api/v1/persistentvolumeclaims"):
+        for claim in waiting:
             meta, spec = claim["metadata"], claim["spec"]
-            selected = (meta.get("annotations") or {}).get("volume.kubernetes.io/selected-node")
             storage_class = classes.get(spec.get("storageClassName") or "")
             if (
-                spec.get("volumeName")
-                or selected not in nodes
-                or storage_class is None
+                storage_class is None
                 or storage_class["provisioner"] != EBS_DRIVER
                 or meta["uid"] in self.provisioned
             ):
                 continue
-            zone = nodes[selected].zone
+            zone = nodes[meta["annotations"][SELECTED_NODE]].zone
             name = f"pvc-{meta['uid']}"
             if self.create_volume is None:
                 volume_id = "vol-" + _digest(meta["uid"])
