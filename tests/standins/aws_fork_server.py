@@ -19,13 +19,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import runpy
-import select
 import signal
 import socket
 import struct
 import sys
-import threading
+
+# The server's own modules (runpy, select, threading) are imported in its functions:
+# the caller's side runs once per `aws` call and needs none of them.
 
 # What the imports of one call cost, done once: awscli's driver, botocore, and the plugins
 # that awscli.plugin.load_plugins imports (awscli/handlers.py) on every call.
@@ -87,6 +87,8 @@ def run_through(socket_path: str, script: str, args: list[str]) -> int:
 
 def _run_child(script: str, request: dict, streams: list[int]) -> None:
     """In the forked child: become `aws` as the caller started it; never returns."""
+    import runpy
+
     for target, fd in enumerate(streams):
         os.dup2(fd, target)
     # Nothing of the server's (its socket, other calls' connections) stays open in `aws`.
@@ -132,6 +134,8 @@ def _run_child(script: str, request: dict, streams: list[int]) -> None:
 
 
 def _serve_one(conn: socket.socket, script: str) -> None:
+    import threading
+
     header, streams, _, _ = socket.recv_fds(conn, LENGTH.size, 3)
     (size,) = LENGTH.unpack(header)
     request = json.loads(_read_exactly(conn, size))
@@ -145,6 +149,8 @@ def _serve_one(conn: socket.socket, script: str) -> None:
 
 def _report(conn: socket.socket, child: int) -> None:
     """Send the child's pid, then its exit status; kill it if the caller goes away first."""
+    import select
+
     pidfd = os.pidfd_open(child)
     try:
         conn.sendall(STATUS.pack(child))
@@ -191,6 +197,8 @@ def _preparse() -> None:
 
 
 def serve(socket_path: str, script: str) -> None:
+    import select
+
     # The script's own folder first on sys.path, as when `aws` is run.
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     for module in PRELOADED:
