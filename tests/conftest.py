@@ -438,6 +438,15 @@ class AWSEndpoints:
             env["STANDIN_AWS_SERVER"] = self.fork_server
         return env
 
+    def forwarding_source(self) -> str:
+        """Python source of an `aws` that runs the real CLI through the fork server."""
+        assert self.fork_server
+        return (
+            f"import sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\nimport aws_fork_server\n"
+            f"sys.exit(aws_fork_server.run_through({self.fork_server!r}, {str(REAL_AWS)!r}, "
+            "sys.argv[1:]))\n"
+        )
+
     def client(self, service: str, region: str = AWS_REGION) -> Any:
         """A botocore client of moto's server."""
         return botocore_session().create_client(

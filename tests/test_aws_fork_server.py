@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REAL_AWS, STANDIN, AWSEndpoints
+from conftest import REAL_AWS, AWSEndpoints
 
 # Each call and the exit status the CLI gives it (v1's clidriver.py exits 255 for every error;
 # v2 tells usage errors, 252, from the service's, 254).
@@ -32,14 +32,7 @@ def test_a_forked_call_answers_as_the_cli_run_on_its_own(call: str, aws: AWSEndp
     if not aws.fork_server:
         pytest.skip("the fork server cannot run here (not Linux, or aws is not a Python script)")
     args, status = CALLS[call]
-    through_server = [
-        sys.executable,
-        "-c",
-        f"import sys; sys.path.insert(0, {str(STANDIN.parent)!r}); import aws_fork_server; "
-        f"sys.exit(aws_fork_server.run_through({aws.fork_server!r}, {str(REAL_AWS)!r}, "
-        "sys.argv[1:]))",
-        *args,
-    ]
+    through_server = [sys.executable, "-c", aws.forwarding_source(), *args]
     on_its_own = run([str(REAL_AWS), *args], aws)
     assert on_its_own[0] == status, on_its_own
     assert run(through_server, aws) == on_its_own

@@ -117,13 +117,15 @@ def still_running(processes: list[psutil.Process], timeout_s: float) -> list[psu
 
 
 def child_with(process: subprocess.Popen, *words: str) -> psutil.Process:
-    """The one descendant of himat whose command line holds every word."""
-    (match,) = [
+    """The one descendant of himat whose command line holds every word (not a child of it that
+    a fork left with the same command line)."""
+    matches = [
         child
         for child in psutil.Process(process.pid).children(recursive=True)
         if all(word in command_line(child) for word in words)
     ]
-    return match
+    (top,) = [m for m in matches if m.ppid() not in {other.pid for other in matches}]
+    return top
 
 
 def start_kernel(stack: dict) -> str:

@@ -68,14 +68,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
         fixtures, such as a running local stack, are set up once), and all the e2e tests are
         one unit: one worker runs them, in order."""
 
+        longest_first = False
+
         def _split_scope(self, nodeid: str) -> str:
             return E2E_SCOPE if nodeid.startswith(e2e_prefix) else nodeid.split("::", 1)[0]
 
         def _assign_work_unit(self, node: Any) -> None:
             # The queue is complete before the first unit is handed out: put the longest first.
-            for scope in sorted(LONGEST_UNITS_S, key=LONGEST_UNITS_S.__getitem__):
-                if scope in self.workqueue:
-                    self.workqueue.move_to_end(scope, last=False)
+            if not self.longest_first:
+                for scope in sorted(LONGEST_UNITS_S, key=LONGEST_UNITS_S.__getitem__):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+                self.longest_first = True
             super()._assign_work_unit(node)
 
     return OneWorkerForE2E(config, log)

@@ -46,11 +46,7 @@ def tools(tmp_path: Path, cluster: Cluster, aws: AWSEndpoints) -> Iterator[Path]
     helm_wrapper(folder, HELMS["helm4"])
     (folder / "kubectl").symlink_to(KUBECTL)
     if aws.fork_server:
-        (folder / "aws").write_text(
-            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(STANDIN.parent)!r})\n"
-            "import aws_fork_server\nsys.exit(aws_fork_server.run_through("
-            f"{aws.fork_server!r}, {str(REAL_AWS)!r}, sys.argv[1:]))\n"
-        )
+        (folder / "aws").write_text(f"#!{sys.executable}\n{aws.forwarding_source()}")
         (folder / "aws").chmod(0o755)
     else:
         (folder / "aws").symlink_to(REAL_AWS)

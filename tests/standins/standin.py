@@ -25,8 +25,8 @@ $STANDIN_LOG.sleeping), STANDIN_TOKEN_HEX (the token's bytes), STANDIN_NO_CONTEX
 STANDIN_UNAUTHORIZED=1, STANDIN_<TOOL>_VERSION=x.y.z, STANDIN_REAL_AWS=<path> (`aws` is the
 real AWS CLI at that path, after the call is logged: tests/aws_endpoints.py points it at moto's
 server and the DLM endpoint; with STANDIN_AWS_SERVER=<socket>, through aws_fork_server.py).
-The stand-in's own `aws` answers only its version (with
-STANDIN_AWS_VERSION), the knobs' failures and the Budgets calls; any other call is refused.
+The stand-in's own `aws` answers only its version (with STANDIN_AWS_VERSION), the knobs'
+failures and the Budgets calls; any other call is refused.
 STANDIN_BUDGETS=1 keeps the Budgets calls here when the rest runs the real CLI: the tests of
 UpdateBudget, which moto's server does not implement.
 STANDIN_BUDGET_EXISTS=1 (a budget named for the default settings exists, with no alerts),

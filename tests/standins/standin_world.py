@@ -25,7 +25,6 @@ from standin_live import (
 
 VOLUME_ID = "vol-0123456789abcdef0"
 PV_NAME = "pvc-0d4b6a1e"
-CLUSTER = "himat"
 
 
 def claim_volume() -> str:
